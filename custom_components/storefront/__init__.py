@@ -1,0 +1,29 @@
+"""The Storefront integration: privacy-preserving shop analytics from camera nodes over MQTT."""
+
+from __future__ import annotations
+
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+
+from .const import CONF_TOPIC_ROOT, DOMAIN
+from .coordinator import StoreHub
+
+type StorefrontConfigEntry = ConfigEntry[StoreHub]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -> bool:
+    """Set up one store: wait for MQTT, then subscribe the store hub to its topic root."""
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
+    hub = StoreHub(hass, entry.data[CONF_TOPIC_ROOT])
+    await hub.async_start()
+    entry.runtime_data = hub
+    entry.async_on_unload(hub.async_stop)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -> bool:
+    """Unload a store; the hub's subscriptions end through async_on_unload."""
+    return True

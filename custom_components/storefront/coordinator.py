@@ -1,0 +1,105 @@
+"""The store hub: owns every MQTT subscription of one store and keeps the nodes' validated data."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.components import mqtt
+from homeassistant.core import HomeAssistant, callback
+
+from . import contract
+from .const import LOGGER
+
+# One log line per rejected kind of message per this many seconds: a broken node must not
+# flood the log, but the owner must see that something is wrong.
+REJECT_LOG_INTERVAL_S = 60.0
+
+
+@dataclass(slots=True)
+class NodeData:
+    """What the hub knows of one node; every value here passed the contract."""
+
+    node_id: str
+    online: bool = False
+    description: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None
+    health: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class RejectStats:
+    """Counts of payloads refused, by reason kind, for diagnostics."""
+
+    total: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    last_error: str | None = None
+    _last_logged: dict[str, float] = field(default_factory=dict)
+
+    def record(self, error: contract.ContractError, topic: str) -> None:
+        self.total += 1
+        self.by_kind[error.kind] += 1
+        self.last_error = f"{topic}: {error}"
+        now = time.monotonic()
+        if now - self._last_logged.get(error.kind, -REJECT_LOG_INTERVAL_S) >= REJECT_LOG_INTERVAL_S:
+            self._last_logged[error.kind] = now
+            LOGGER.warning(
+                "Rejected payload on %s: %s (%d rejected so far)", topic, error, self.total
+            )
+
+
+class StoreHub:
+    """Subscribes to `<root>/#` and turns valid payloads into per-node data."""
+
+    def __init__(self, hass: HomeAssistant, topic_root: str) -> None:
+        self.hass = hass
+        self.topic_root = topic_root
+        self.nodes: dict[str, NodeData] = {}
+        self.rejects = RejectStats()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    async def async_start(self) -> None:
+        self._unsubscribe = await mqtt.async_subscribe(
+            self.hass, f"{self.topic_root}/#", self._on_message, qos=1, encoding=None
+        )
+
+    @callback
+    def async_stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    @callback
+    def _on_message(self, message: mqtt.ReceiveMessage) -> None:
+        where = contract.parse_topic(self.topic_root, message.topic)
+        if where is None or where.kind in ("command", "reply", "snapshot"):
+            return
+        payload = message.payload
+        if not payload:
+            # An empty retained payload is how MQTT withdraws retained data: the node is gone.
+            self._forget(where)
+            return
+        try:
+            contract.validate_node_id(where.node_id)
+            value = contract.parse(where.kind, payload)
+        except contract.ContractError as err:
+            self.rejects.record(err, message.topic)
+            return
+        node = self.nodes.setdefault(where.node_id, NodeData(where.node_id))
+        if where.kind == "availability":
+            node.online = value == "online"
+        elif where.kind in ("description", "state", "health"):
+            setattr(node, where.kind, value)
+
+    @callback
+    def _forget(self, where: contract.Topic) -> None:
+        node = self.nodes.get(where.node_id)
+        if node is None:
+            return
+        if where.kind == "availability":
+            node.online = False
+        elif where.kind in ("description", "state", "health"):
+            setattr(node, where.kind, None)

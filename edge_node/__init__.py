@@ -1,0 +1,1 @@
+"""Storefront camera node."""

@@ -1,0 +1,104 @@
+"""Home Assistant test fixtures: the real MQTT integration connected to the session's mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any
+
+import paho.mqtt.client as paho
+import pytest
+from homeassistant.components import mqtt
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
+from tests.servers import Mosquitto
+
+ROOT = "storefront"
+
+
+@pytest.fixture(autouse=True)
+def _custom_integrations(enable_custom_integrations: None) -> None:
+    """Every test here loads custom_components/storefront."""
+
+
+@pytest.fixture
+def expected_lingering_timers() -> bool:
+    # The MQTT client keeps housekeeping timers alive past a test's end.
+    return True
+
+
+@pytest.fixture
+async def mqtt_broker(
+    hass: HomeAssistant, mosquitto: Mosquitto, socket_enabled: None, mock_hass_config: None
+) -> AsyncIterator[Mosquitto]:
+    """Home Assistant's own MQTT integration, connected to the real mosquitto."""
+    entry = MockConfigEntry(
+        domain=mqtt.DOMAIN,
+        data={"broker": "127.0.0.1", "port": mosquitto.port, "discovery": True},
+        version=mqtt.CONFIG_ENTRY_VERSION,
+        minor_version=mqtt.CONFIG_ENTRY_MINOR_VERSION,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await mqtt.async_wait_for_mqtt_client(hass)
+    yield mosquitto
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.fixture
+def store_entry(hass: HomeAssistant) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Main Street",
+        unique_id=ROOT,
+        data={CONF_STORE_NAME: "Main Street", CONF_TOPIC_ROOT: ROOT},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+class NodePublisher:
+    """Plays a Storefront node on the real broker with a plain paho client."""
+
+    def __init__(self, port: int, node_id: str = "entrance") -> None:
+        self.node_id = node_id
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"test-{node_id}")
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def publish(self, suffix: str, payload: Any, *, retain: bool = False, qos: int = 1) -> None:
+        body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+        info = self.client.publish(f"{ROOT}/{self.node_id}/{suffix}", body, qos=qos, retain=retain)
+        info.wait_for_publish(5)
+
+    def clear_retained(self, *suffixes: str) -> None:
+        for suffix in suffixes:
+            self.publish(suffix, b"", retain=True)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def node(mqtt_broker: Mosquitto) -> Iterator[NodePublisher]:
+    publisher = NodePublisher(mqtt_broker.port)
+    yield publisher
+    publisher.clear_retained("availability", "description", "state", "health")
+    publisher.close()
+
+
+async def wait_for(
+    hass: HomeAssistant, condition: Callable[[], bool], within_s: float = 10.0
+) -> None:
+    """Let Home Assistant run until `condition` holds (bounded)."""
+    async with asyncio.timeout(within_s):
+        while not condition():
+            await asyncio.sleep(0.05)
+            await hass.async_block_till_done()
+
+
+AsyncCallable = Callable[[], Coroutine[Any, Any, None]]

@@ -1,0 +1,102 @@
+"""Adding a store by hand and from a node's MQTT announcement."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
+from custom_components.storefront.contract import CONTRACT
+
+DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
+
+
+def _discovery(payload: bytes) -> MqttServiceInfo:
+    return MqttServiceInfo(
+        topic="storefront/entrance/description",
+        payload=payload,
+        qos=1,
+        retain=True,
+        subscribed_topic="storefront/+/description",
+        timestamp=0,
+    )
+
+
+async def test_user_step_creates_store(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_STORE_NAME: " Main Street ", CONF_TOPIC_ROOT: "shops/main/"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Main Street"
+    assert result["data"] == {CONF_STORE_NAME: "Main Street", CONF_TOPIC_ROOT: "shops/main"}
+    assert result["result"].unique_id == "shops/main"
+
+
+async def test_user_step_explains_bad_input(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_STORE_NAME: "  ", CONF_TOPIC_ROOT: "storefront"}
+    )
+    assert result["errors"] == {CONF_STORE_NAME: "store_name_empty"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_STORE_NAME: "Shop", CONF_TOPIC_ROOT: "Store Front/#"}
+    )
+    assert result["errors"] == {CONF_TOPIC_ROOT: "invalid_topic_root"}
+
+
+async def test_same_topic_root_twice_is_refused(hass: HomeAssistant) -> None:
+    MockConfigEntry(domain=DOMAIN, unique_id="storefront", data={}).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_STORE_NAME: "Again", CONF_TOPIC_ROOT: "storefront"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_announced_node_is_confirmed_by_the_owner(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": config_entries.SOURCE_MQTT},
+        data=_discovery(json.dumps(DESCRIPTION).encode()),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "mqtt_confirm"
+    assert result["description_placeholders"] == {"node": "Entrance camera"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_STORE_NAME: "Corner Shop"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_STORE_NAME: "Corner Shop", CONF_TOPIC_ROOT: "storefront"}
+
+
+async def test_announcement_breaking_the_contract_is_ignored(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_MQTT}, data=_discovery(b'{"schema": 1}')
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_discovery_info"
+
+
+async def test_announcement_for_configured_store_aborts(hass: HomeAssistant) -> None:
+    MockConfigEntry(domain=DOMAIN, unique_id="storefront", data={}).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": config_entries.SOURCE_MQTT},
+        data=_discovery(json.dumps(DESCRIPTION).encode()),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
