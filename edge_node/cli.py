@@ -1,0 +1,132 @@
+"""The `storefront-edge` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .capture import CaptureError
+from .config import ConfigError, load_config
+from .detect import ModelError
+
+EXIT_USAGE = 2
+
+
+def _write_json(data: dict[str, Any], output: str | None) -> None:
+    text = json.dumps(data, indent=2)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import eval_config, run_eval
+
+    config = eval_config(args.video, args.config, args.line)
+    result = run_eval(args.video, config)
+    _write_json(result, args.output)
+    print(
+        f"eval: {result['frames']} frames at {result['fps']} fps, "
+        f"in={result['totals']['in']} out={result['totals']['out']}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+    from .evaluate import eval_config
+
+    config = eval_config(args.video, args.config, None)
+    updates: dict[str, Any] = {}
+    if args.motion:
+        updates["motion"] = config.motion.model_copy(update={"enabled": True})
+    if args.threads:
+        updates["detection"] = config.detection.model_copy(update={"threads": args.threads})
+    if args.model:
+        detection = updates.get("detection", config.detection)
+        updates["detection"] = detection.model_copy(update={"model": args.model})
+    result = run_bench(args.video, config.model_copy(update=updates))
+    _write_json(result, args.output)
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .score import score
+
+    try:
+        result = json.loads(Path(args.eval).read_text(encoding="utf-8"))
+        labels = json.loads(Path(args.labels).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"cannot read the eval result or the labels: {err}") from None
+    _write_json(score(result, labels), args.output)
+    return 0
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(
+        f"{args.config}: ok — node {config.node_id!r}, {len(config.zones)} zone(s), "
+        f"{len(config.lines)} line(s), {len(config.displays)} display(s)"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storefront-edge", description="Storefront camera node: people analytics on video."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ev = commands.add_parser("eval", help="replay a video offline; per-frame counts as JSON")
+    ev.add_argument("--video", required=True, help="video file to replay")
+    ev.add_argument("--line", help="counting line X1,Y1,X2,Y2 (normalized); overrides the config")
+    ev.add_argument("--config", help="node YAML (zones, lines, thresholds); optional")
+    ev.add_argument("--output", help="write the JSON here (default: standard output)")
+    ev.set_defaults(handler=_cmd_eval)
+
+    be = commands.add_parser("bench", help="measure the pipeline's speed and memory on a video")
+    be.add_argument("--video", required=True)
+    be.add_argument("--config", help="node YAML; optional")
+    be.add_argument("--motion", action="store_true", help="turn motion gating on")
+    be.add_argument("--threads", type=int, help="detector threads (default: the config's)")
+    be.add_argument("--model", help="'bundled' or a .tflite path (default: the config's)")
+    be.add_argument("--output", help="write the JSON here (default: standard output)")
+    be.set_defaults(handler=_cmd_bench)
+
+    sc = commands.add_parser("score", help="score an eval result against hand-made labels")
+    sc.add_argument("--eval", required=True, help="JSON written by 'storefront-edge eval'")
+    sc.add_argument("--labels", required=True, help="labels JSON (see tests/data/)")
+    sc.add_argument("--output", help="write the JSON here (default: standard output)")
+    sc.set_defaults(handler=_cmd_score)
+
+    cc = commands.add_parser("check-config", help="validate a node YAML and say what is wrong")
+    cc.add_argument("config")
+    cc.set_defaults(handler=_cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args))
+    except (ConfigError, ModelError, CaptureError, ValueError) as err:
+        print(f"storefront-edge: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

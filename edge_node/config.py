@@ -1,0 +1,249 @@
+"""Node configuration: one YAML file, validated once, a typed frozen value afterwards.
+
+Every error names the field (`zones[0].polygon`) and says how to fix it. The reference for
+every field is docs/configuration.md; `edge_node/example-config.yaml` is a worked example.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+ID_PATTERN = r"^[a-z0-9_-]{1,32}$"
+BUNDLED_MODEL = "bundled"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Name = Annotated[str, Field(min_length=1, max_length=64)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Point = tuple[Unit, Unit]
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message lists every problem, one per line."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CameraConfig(_Model):
+    source: str | int = Field(
+        description="Video file path, rtsp:// or http(s):// URL, V4L2 device (/dev/video0 or "
+        "an index), or 'picamera2' for the Raspberry Pi camera."
+    )
+    loop: bool = Field(False, description="Replay a video file forever (demos).")
+    realtime: bool | None = Field(
+        None,
+        description="Pace a video file at its own frame rate, as a camera would deliver it. "
+        "Defaults to on for `run`, off for `eval`/`bench`.",
+    )
+    width: int | None = Field(None, ge=16, le=8192)
+    height: int | None = Field(None, ge=16, le=8192)
+    reconnect_max_s: float = Field(
+        30.0, gt=0, le=3600, description="Longest backoff between reconnects."
+    )
+    lost_after_s: float = Field(
+        120.0, gt=0, description="Report the camera as lost after this long without frames."
+    )
+
+
+class DetectionConfig(_Model):
+    model: str = Field(BUNDLED_MODEL, description="'bundled' or the path of a TFLite SSD model.")
+    labels: str | None = Field(None, description="Label map of a user model (one label per line).")
+    person_label: str = "person"
+    score_threshold: Unit = Field(0.5, description="Detections below this never start a track.")
+    low_score_threshold: Unit = Field(
+        0.25, description="Weaker detections may still continue an existing track."
+    )
+    rate_hz: float | None = Field(
+        None, gt=0, le=120, description="Run the detector at most this often; null = every frame."
+    )
+    threads: int = Field(2, ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> DetectionConfig:
+        if self.low_score_threshold > self.score_threshold:
+            raise ValueError(
+                "low_score_threshold must not exceed score_threshold "
+                f"({self.low_score_threshold} > {self.score_threshold})"
+            )
+        return self
+
+
+class MotionConfig(_Model):
+    enabled: bool = Field(False, description="Skip inference on frames where nothing moved.")
+    min_area: float = Field(
+        0.0005, ge=0, le=1, description="Smallest changed area, as a fraction of the frame."
+    )
+    keepalive_s: float = Field(
+        1.0, gt=0, le=60, description="Run the detector at least this often even without motion."
+    )
+
+
+class TrackingConfig(_Model):
+    max_lost_s: float = Field(1.5, gt=0, le=60, description="Keep an unseen person this long.")
+    min_hits: int = Field(
+        3, ge=1, le=30, description="Detections before a track counts as a person."
+    )
+    match_iou: Unit = Field(0.2, description="Smallest box overlap that continues a track.")
+
+
+class ZoneConfig(_Model):
+    id: Id
+    name: Name
+    polygon: Annotated[list[Point], Field(min_length=3, max_length=64)]
+    capacity: int | None = Field(None, ge=1, le=10000)
+
+
+class LineConfig(_Model):
+    id: Id
+    name: Name
+    start: Point
+    end: Point
+    invert: bool = Field(False, description="Swap which side counts as 'in'.")
+    entrance: bool = Field(True, description="Crossings count as store footfall.")
+
+    @model_validator(mode="after")
+    def _has_length(self) -> LineConfig:
+        if self.start == self.end:
+            raise ValueError("start and end are the same point; a line needs two distinct points")
+        return self
+
+
+class AnalyticsConfig(_Model):
+    zone_enter_s: float = Field(0.5, ge=0, le=60, description="Inside this long before counted.")
+    zone_exit_s: float = Field(1.0, ge=0, le=60, description="Outside this long before released.")
+    line_margin: float = Field(
+        0.02, ge=0, le=0.25, description="Dead band around lines against jitter (normalized)."
+    )
+    min_visit_s: float = Field(2.0, ge=0, le=3600, description="Shorter visits are not reported.")
+
+
+class NodeConfig(_Model):
+    node_id: Id
+    name: Name | None = None
+    timezone: str = "UTC"
+    capacity: int | None = Field(None, ge=1, le=10000)
+    camera: CameraConfig
+    detection: DetectionConfig = DetectionConfig()
+    motion: MotionConfig = MotionConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
+    zones: list[ZoneConfig] = []
+    lines: list[LineConfig] = []
+    displays: list[ZoneConfig] = []
+    # Later stages (publishing, shelves, personas) add their sections; unknown keys are refused.
+    mqtt: dict[str, Any] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name such as 'Europe/Berlin'"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> NodeConfig:
+        for section in ("zones", "lines", "displays"):
+            seen: set[str] = set()
+            for item in getattr(self, section):
+                if item.id in seen:
+                    raise ValueError(f"{section}: id {item.id!r} is used twice; ids must be unique")
+                seen.add(item.id)
+        return self
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.node_id
+
+
+_HINTS = {
+    "string_pattern_mismatch": "use 1-32 characters of a-z, 0-9, _ and -",
+    "extra_forbidden": "unknown key; check its spelling against docs/configuration.md",
+    "missing": "this field is required",
+}
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _describe(error: Any) -> str:
+    hint = _HINTS.get(error["type"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{_location(error['loc'])}: {message}" + (f" ({hint})" if hint else "")
+
+
+def parse_config(data: Any, *, origin: str = "config") -> NodeConfig:
+    """Validate an already-loaded YAML document."""
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{origin}: the file must be a YAML mapping (key: value), not {type(data).__name__}"
+        )
+    try:
+        return NodeConfig.model_validate(data)
+    except ValidationError as err:
+        problems = "\n".join(f"  {_describe(e)}" for e in err.errors())
+        raise ConfigError(f"{origin}: {err.error_count()} problem(s):\n{problems}") from None
+
+
+def load_config(path: str | Path) -> NodeConfig:
+    """Read and validate a node's YAML file; relative camera/model paths are resolved from it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read the configuration ({err.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    config = parse_config(data, origin=str(path))
+    return _resolve_paths(config, path.parent)
+
+
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def _resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
+    """Relative file paths in the YAML are relative to the YAML file, not to the caller."""
+    camera = config.camera
+    source = camera.source
+    if isinstance(source, str) and not _URL.match(source) and source != "picamera2":
+        source_path = Path(source).expanduser()
+        if not source_path.is_absolute() and not source.startswith("/dev/"):
+            source = str((base / source_path).resolve())
+    detection = config.detection
+    updates: dict[str, str | None] = {}
+    for key in ("model", "labels"):
+        value = getattr(detection, key)
+        if value and value != BUNDLED_MODEL and not Path(value).expanduser().is_absolute():
+            updates[key] = str((base / Path(value).expanduser()).resolve())
+    return config.model_copy(
+        update={
+            "camera": camera.model_copy(update={"source": source}),
+            "detection": detection.model_copy(update=updates),
+        }
+    )

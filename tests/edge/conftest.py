@@ -1,0 +1,48 @@
+"""Edge fixtures: short clips cut from the real footage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+
+
+def cut_clip(source: Path, target: Path, start: int, count: int) -> Path:
+    """Copy frames [start, start+count) of a real video into a new MJPEG .avi."""
+    reader = cv2.VideoCapture(str(source))
+    fps = reader.get(cv2.CAP_PROP_FPS) or 10.0
+    writer: cv2.VideoWriter | None = None
+    index = 0
+    try:
+        while index < start + count:
+            ok, frame = reader.read()
+            if not ok:
+                break
+            if index >= start:
+                if writer is None:
+                    height, width = frame.shape[:2]
+                    writer = cv2.VideoWriter(
+                        str(target), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height)
+                    )
+                writer.write(frame)
+            index += 1
+    finally:
+        reader.release()
+        if writer is not None:
+            writer.release()
+    return target
+
+
+@pytest.fixture(scope="session")
+def short_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Frames 0-29 of vtest.avi."""
+    return cut_clip(vtest_video, tmp_path_factory.mktemp("clips") / "short.avi", 0, 30)
+
+
+@pytest.fixture(scope="session")
+def quiet_video(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty walkway with sensor noise (see tests/footage.py), 60 frames."""
+    from tests.footage import quiet_clip
+
+    return quiet_clip(vtest_video, tmp_path_factory.mktemp("clips") / "quiet.avi", frames=60)

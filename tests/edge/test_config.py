@@ -1,0 +1,110 @@
+"""Node configuration: the example is valid; every mistake is named with its field and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge_node.cli import main
+from edge_node.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "edge_node" / "example-config.yaml"
+
+
+def _minimal(**extra: Any) -> dict[str, Any]:
+    return {"node_id": "cam1", "camera": {"source": "/dev/video0"}, **extra}
+
+
+def test_example_config_is_valid_and_paths_are_resolved_from_the_file() -> None:
+    config = load_config(EXAMPLE)
+    assert config.node_id == "entrance"
+    assert [z.id for z in config.zones] == ["path", "lawn"]
+    assert config.lines[0].start == (0.42, 0.0)
+    assert config.camera.source == str((ROOT / ".assets" / "vtest.avi").resolve())
+    assert config.detection.model == "bundled"
+
+
+def test_defaults_fill_everything_but_id_and_camera() -> None:
+    config = parse_config(_minimal())
+    assert config.timezone == "UTC"
+    assert config.detection.threads == 2
+    assert config.motion.enabled is False
+    assert config.display_name == "cam1"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"node_id": "Front Door"}, "node_id: String should match pattern"),
+        ({"node_id": "Front Door"}, "use 1-32 characters of a-z, 0-9, _ and -"),
+        ({"timezone": "Mars/Olympus"}, "timezone: unknown timezone 'Mars/Olympus'"),
+        (
+            {"zones": [{"id": "a", "name": "A", "polygon": [[0, 0], [1, 1]]}]},
+            "zones[0].polygon: List should have at least 3 items",
+        ),
+        (
+            {"zones": [{"id": "a", "name": "A", "polygon": [[0, 0], [1, 1.5], [0, 1]]}]},
+            "zones[0].polygon[1][1]: Input should be less than or equal to 1",
+        ),
+        (
+            {"lines": [{"id": "l", "name": "L", "start": [0.5, 0], "end": [0.5, 0]}]},
+            "lines[0]: start and end are the same point",
+        ),
+        (
+            {"zones": [{"id": "a", "name": "A", "polygon": [[0, 0], [1, 0], [0, 1]]}] * 2},
+            "id 'a' is used twice",
+        ),
+        (
+            {"detection": {"threads": 0}},
+            "detection.threads: Input should be greater than or equal to 1",
+        ),
+        (
+            {"detection": {"score_threshold": 0.2, "low_score_threshold": 0.4}},
+            "low_score_threshold must not exceed score_threshold",
+        ),
+        ({"camra": {}}, "camra: Extra inputs are not permitted (unknown key"),
+    ],
+)
+def test_mistakes_name_the_field_and_the_fix(change: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(_minimal(**change), origin="node.yaml")
+    assert expected in str(caught.value)
+    assert str(caught.value).startswith("node.yaml: ")
+
+
+def test_missing_camera_is_reported() -> None:
+    with pytest.raises(ConfigError, match=r"camera: Field required \(this field is required\)"):
+        parse_config({"node_id": "cam1"})
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "node.yaml"
+    path.write_text("node_id: cam1\ncamera:\n  source: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"node.yaml: not valid YAML at line \d+, column \d+"):
+        load_config(path)
+
+
+def test_yaml_that_is_not_a_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "node.yaml"
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="must be a YAML mapping"):
+        load_config(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the configuration"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(EXAMPLE)]) == 0
+    assert "ok — node 'entrance', 2 zone(s), 1 line(s), 1 display(s)" in capsys.readouterr().out
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("node_id: BAD\ncamera: {source: x.avi}\n")
+    assert main(["check-config", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "storefront-edge: error:" in err
+    assert "node_id" in err

@@ -1,0 +1,83 @@
+"""Scoring an eval result against labels: count error and crossing matching per direction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edge_node.cli import main
+from edge_node.score import MATCH_FRAMES, score
+
+LABELS = {
+    "people": [{"frame": 0, "people": 2}, {"frame": 10, "people": 3}, {"frame": 20, "people": 1}],
+    "crossings": [
+        {"frame": 5, "direction": "in"},
+        {"frame": 50, "direction": "in"},
+        {"frame": 12, "direction": "out"},
+    ],
+    "split": {"calibration": [0, 15], "held_out": [16, 60]},
+}
+
+
+def _result(counts: dict[int, int], crossings: list[tuple[int, str]]) -> dict[str, object]:
+    return {
+        "counts": [{"frame": f, "people": n} for f, n in sorted(counts.items())],
+        "crossings": [
+            {"frame": f, "direction": d, "track": i} for i, (f, d) in enumerate(crossings)
+        ],
+    }
+
+
+def test_perfect_result_scores_perfectly() -> None:
+    result = _result({0: 2, 10: 3, 20: 1}, [(7, "in"), (52, "in"), (12, "out")])
+    scores = score(result, LABELS)["all"]
+    assert scores["count"] == {"frames": 3, "mae": 0.0, "bias": 0.0, "labelled_people": 6}
+    assert scores["crossings"]["in"]["count_accuracy"] == 1.0
+    assert scores["crossings"]["in"]["recall"] == 1.0
+    assert scores["crossings"]["out"]["precision"] == 1.0
+
+
+def test_errors_are_measured_per_split_and_direction() -> None:
+    # One person too many at frame 10; the 'in' at 50 missed; a spurious 'out' far from any label.
+    result = _result({0: 2, 10: 4, 20: 1}, [(6, "in"), (12, "out"), (40, "out")])
+    scores = score(result, LABELS)
+    assert scores["all"]["count"]["mae"] == round(1 / 3, 3)
+    assert scores["all"]["count"]["bias"] == round(1 / 3, 3)
+    assert scores["calibration"]["crossings"]["in"] == {
+        "labelled": 1,
+        "counted": 1,
+        "count_accuracy": 1.0,
+        "matched": 1,
+        "recall": 1.0,
+        "precision": 1.0,
+    }
+    held_out = scores["held_out"]["crossings"]
+    assert held_out["in"]["labelled"] == 1
+    assert held_out["in"]["counted"] == 0
+    assert held_out["in"]["recall"] == 0.0
+    assert held_out["out"]["labelled"] == 0
+    assert held_out["out"]["precision"] == 0.0
+
+
+def test_crossing_too_far_in_time_does_not_match() -> None:
+    result = _result({}, [(5 + MATCH_FRAMES + 1, "in"), (50, "in"), (12, "in")])
+    crossings = score(result, LABELS)["all"]["crossings"]
+    assert crossings["in"]["matched"] == 2  # 50 matches 50; 12 matches 5 (7 frames away)
+    assert crossings["in"]["counted"] == 3
+    assert crossings["out"]["recall"] == 0.0
+
+
+def test_score_command(tmp_path: Path) -> None:
+    eval_path = tmp_path / "eval.json"
+    labels_path = tmp_path / "labels.json"
+    out = tmp_path / "score.json"
+    eval_path.write_text(json.dumps(_result({0: 2}, [(5, "in")])))
+    labels_path.write_text(json.dumps(LABELS))
+    assert (
+        main(
+            ["score", "--eval", str(eval_path), "--labels", str(labels_path), "--output", str(out)]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["all"]["crossings"]["in"]["matched"] == 1
+    assert main(["score", "--eval", str(tmp_path / "nope.json"), "--labels", str(labels_path)]) == 2
