@@ -131,6 +131,59 @@ class AnalyticsConfig(_Model):
     min_visit_s: float = Field(2.0, ge=0, le=3600, description="Shorter visits are not reported.")
 
 
+class TlsConfig(_Model):
+    ca_file: str | None = Field(None, description="CA certificate that signed the broker's.")
+    cert_file: str | None = Field(None, description="Client certificate (mutual TLS).")
+    key_file: str | None = Field(None, description="Client certificate's private key.")
+    insecure: bool = Field(False, description="Skip host name checks (testing only).")
+
+
+class MqttConfig(_Model):
+    host: str = Field(min_length=1)
+    port: int | None = Field(None, ge=1, le=65535, description="Default 1883, or 8883 with TLS.")
+    tls: TlsConfig | None = None
+    username: str | None = None
+    password: str | None = None
+    password_file: str | None = Field(None, description="File holding the password.")
+    client_id: str | None = Field(None, description="Default storefront-<node_id>.")
+    keepalive_s: int = Field(30, ge=5, le=3600)
+    topic_root: str = Field("storefront", pattern=r"^[a-z0-9_-]{1,32}(/[a-z0-9_-]{1,32}){0,3}$")
+    state_interval_s: float = Field(60.0, ge=1, le=3600, description="Republish state this often.")
+    health_interval_s: float = Field(30.0, ge=1, le=3600)
+    reconnect_max_s: float = Field(60.0, ge=1, le=3600, description="Longest reconnect backoff.")
+
+    @model_validator(mode="after")
+    def _one_password(self) -> MqttConfig:
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("give either password or password_file, not both")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (8883 if self.tls else 1883)
+
+    def read_password(self) -> str | None:
+        if self.password_file is None:
+            return self.password
+        try:
+            return Path(self.password_file).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigError(
+                f"mqtt.password_file: cannot read {self.password_file} ({err.strerror})"
+            ) from None
+
+
+class OutboxConfig(_Model):
+    path: str = Field("storefront-node.db", description="SQLite file for queued events.")
+    max_events: int = Field(500_000, ge=10, le=100_000_000)
+    max_mb: float = Field(256.0, gt=0, le=100_000)
+    max_age_h: float = Field(168.0, gt=0, le=24 * 365)
+
+
+class PrivacyConfig(_Model):
+    snapshots: bool = Field(True, description="Allow on-request anonymised snapshots.")
+
+
 class NodeConfig(_Model):
     node_id: Id
     name: Name | None = None
@@ -144,8 +197,9 @@ class NodeConfig(_Model):
     zones: list[ZoneConfig] = []
     lines: list[LineConfig] = []
     displays: list[ZoneConfig] = []
-    # Later stages (publishing, shelves, personas) add their sections; unknown keys are refused.
-    mqtt: dict[str, Any] | None = None
+    mqtt: MqttConfig | None = None
+    outbox: OutboxConfig = OutboxConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -235,15 +289,28 @@ def _resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
         source_path = Path(source).expanduser()
         if not source_path.is_absolute() and not source.startswith("/dev/"):
             source = str((base / source_path).resolve())
+
+    def resolve(value: str | None) -> str | None:
+        if not value or value == BUNDLED_MODEL or Path(value).expanduser().is_absolute():
+            return value
+        return str((base / Path(value).expanduser()).resolve())
+
     detection = config.detection
-    updates: dict[str, str | None] = {}
-    for key in ("model", "labels"):
-        value = getattr(detection, key)
-        if value and value != BUNDLED_MODEL and not Path(value).expanduser().is_absolute():
-            updates[key] = str((base / Path(value).expanduser()).resolve())
-    return config.model_copy(
-        update={
-            "camera": camera.model_copy(update={"source": source}),
-            "detection": detection.model_copy(update=updates),
-        }
-    )
+    updates: dict[str, Any] = {
+        "camera": camera.model_copy(update={"source": source}),
+        "detection": detection.model_copy(
+            update={"model": resolve(detection.model), "labels": resolve(detection.labels)}
+        ),
+        "outbox": config.outbox.model_copy(update={"path": resolve(config.outbox.path)}),
+    }
+    if config.mqtt is not None:
+        mqtt = config.mqtt
+        tls = mqtt.tls
+        if tls is not None:
+            tls = tls.model_copy(
+                update={k: resolve(getattr(tls, k)) for k in ("ca_file", "cert_file", "key_file")}
+            )
+        updates["mqtt"] = mqtt.model_copy(
+            update={"tls": tls, "password_file": resolve(mqtt.password_file)}
+        )
+    return config.model_copy(update=updates)

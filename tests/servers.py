@@ -115,18 +115,27 @@ class Server:
 class Mosquitto(Server):
     name: str = "mosquitto"
     binary: str = "mosquitto"
+    users: dict[str, str] = field(default_factory=dict)  # when set, only these may connect
+
+    def _auth_lines(self) -> str:
+        if not self.users:
+            return "allow_anonymous true\n"
+        passwords = self.workdir / "passwords"
+        passwords.write_text("")
+        for user, password in self.users.items():
+            subprocess.run(["mosquitto_passwd", "-b", str(passwords), user, password], check=True)
+        return f"allow_anonymous false\npassword_file {passwords}\n"
 
     def command(self) -> list[str]:
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
+            f"listener {self.port} 127.0.0.1\n" + self._auth_lines() + "persistence true\n"
             f"persistence_location {self.workdir}/\n"
             "autosave_interval 1\n"
             "max_queued_messages 100000\n"
-            "log_dest stdout\n" + (f"user {getpass.getuser()}\n" if os.geteuid() == 0 else "")
+            "log_dest stdout\n"
             # Started as root, mosquitto drops to its own user, who cannot write our temp dir.
+             + (f"user {getpass.getuser()}\n" if os.geteuid() == 0 else "")
         )
         return [self.binary, "-c", str(conf)]
 

@@ -1,0 +1,201 @@
+"""The MQTT link against a real mosquitto: availability, retained state, events exactly once
+through broker restarts, commands, and clear messages for refused or unreachable brokers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from custom_components.storefront import contract
+from edge_node.config import MqttConfig
+from edge_node.link import Link, parse_command
+from edge_node.outbox import EventQueue
+from tests.mqtt_probe import Probe
+from tests.servers import Mosquitto, free_port
+
+STATE = contract.CONTRACT["definitions"]["state"]["examples"][0]
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A broker of the test's own, so it can be killed without disturbing others."""
+    server = Mosquitto(workdir=tmp_path / "broker")
+    server.start()
+    yield server
+    server.stop()
+
+
+def _link(
+    port: int, outbox: EventQueue, commands: list[dict[str, Any]] | None = None, **mqtt: Any
+) -> Link:
+    config = MqttConfig(host="127.0.0.1", port=port, reconnect_max_s=1, **mqtt)
+    sink = commands if commands is not None else []
+    return Link(config, "cam1", outbox, on_command=sink.append)
+
+
+def test_availability_retained_state_and_last_will(broker: Mosquitto, tmp_path: Path) -> None:
+    probe = Probe(broker.port)
+    link = _link(broker.port, EventQueue(tmp_path / "q.db"))
+    link.set_retained("state", STATE)
+    link.start()
+    try:
+        probe.wait(lambda: probe.last("cam1/state") is not None)
+        assert probe.last("cam1/availability") == b"online"
+        assert contract.parse("state", probe.last("cam1/state") or b"") == STATE
+    finally:
+        link.stop()
+    probe.wait(lambda: probe.last("cam1/availability") == b"offline")
+    probe.close()
+
+    # A fresh subscriber gets the retained values: offline after the orderly stop.
+    late = Probe(broker.port, client_id="late")
+    late.wait(lambda: late.last("cam1/state") is not None)
+    assert late.last("cam1/availability") == b"offline"
+    late.close()
+
+
+def test_events_arrive_once_each_through_a_broker_restart(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    outbox = EventQueue(tmp_path / "q.db")
+    link = _link(broker.port, outbox).start()
+    probe = Probe(broker.port)
+    try:
+        for track in range(200):
+            outbox.append("crossing", {"line": "door", "direction": "in", "track": track})
+            link.wake()
+            if track == 80:
+                broker.kill()  # crash mid-stream: unacknowledged events stay in the outbox
+            if track == 120:
+                broker.start()
+            time.sleep(0.005)
+        probe.wait(lambda: len(probe.seqs()) == 200, within_s=30)
+        probe.wait(lambda: outbox.stats().depth == 0)
+    finally:
+        link.stop()
+        probe.close()
+    assert probe.seqs() == list(range(1, 201))
+    assert link.connects >= 2
+    for body in probe.events.values():
+        contract.validate("event_crossing", body)
+
+
+def test_commands_reach_the_node_and_bad_ones_are_ignored(
+    broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    commands: list[dict[str, Any]] = []
+    link = _link(broker.port, EventQueue(tmp_path / "q.db"), commands).start()
+    probe = Probe(broker.port)
+    try:
+        probe.wait(lambda: link.connected)
+        with caplog.at_level(logging.WARNING):
+            probe.client.publish("storefront/cam1/command", b"{broken", qos=1)
+            probe.client.publish(
+                "storefront/cam1/command",
+                json.dumps({"schema": 1, "id": "r1", "command": "snapshot"}),
+                qos=1,
+            )
+            probe.wait(lambda: len(commands) == 1)
+        assert commands == [{"schema": 1, "id": "r1", "command": "snapshot"}]
+        assert "ignored command on storefront/cam1/command: not valid JSON" in caplog.text
+    finally:
+        link.stop()
+        probe.close()
+
+
+def test_home_assistant_birth_makes_the_node_republish(broker: Mosquitto, tmp_path: Path) -> None:
+    link = _link(broker.port, EventQueue(tmp_path / "q.db"))
+    link.set_retained("state", STATE)
+    link.start()
+    probe = Probe(broker.port, topic="storefront/cam1/state")
+    try:
+        probe.wait(lambda: len(probe.messages) == 1)
+        probe.client.publish("homeassistant/status", b"online", qos=1)
+        probe.wait(lambda: len(probe.messages) == 2)
+        assert probe.messages[1][1] == probe.messages[0][1]
+    finally:
+        link.stop()
+        probe.close()
+
+
+def test_wrong_credentials_are_named_and_the_node_keeps_trying(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = Mosquitto(workdir=tmp_path / "secure", users={"node": "right"})
+    server.start()
+    outbox = EventQueue(tmp_path / "q.db")
+    link = _link(server.port, outbox, username="node", password="wrong")
+    try:
+        with caplog.at_level(logging.WARNING):
+            link.start()
+            deadline = time.monotonic() + 10
+            while "refused the connection" not in caplog.text:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert "check mqtt.username and mqtt.password" in caplog.text
+        assert link.connected is False
+        assert link._thread.is_alive()
+        outbox.append("crossing", {"line": "door", "direction": "in", "track": 1})
+        assert outbox.stats().depth == 1  # nothing lost while refused
+    finally:
+        link.stop()
+        server.stop()
+
+
+def test_right_credentials_from_a_password_file(tmp_path: Path) -> None:
+    server = Mosquitto(workdir=tmp_path / "secure", users={"node": "s3cret"})
+    server.start()
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("s3cret\n")
+    link = _link(
+        server.port, EventQueue(tmp_path / "q.db"), username="node", password_file=str(secret)
+    ).start()
+    try:
+        deadline = time.monotonic() + 10
+        while not link.connected:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        link.stop()
+        server.stop()
+
+
+def test_unreachable_broker_is_reported_without_a_tight_loop(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = _link(free_port(), EventQueue(tmp_path / "q.db"))
+    with caplog.at_level(logging.DEBUG, logger="edge_node.link"):
+        link.start()
+        time.sleep(2.5)
+        link.stop()
+    assert "cannot reach MQTT broker 127.0.0.1" in caplog.text
+    attempts = caplog.text.count("reconnecting to")
+    # Backoff 1 s (with jitter 0.5-1.0) then 1 s (capped): a handful of tries, not hundreds.
+    assert 1 <= attempts <= 6
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"x" * 70000, "too large"),
+        (b"[1]", "not a JSON object"),
+        (b'{"schema": 2, "id": "a", "command": "snapshot"}', "unknown contract version 2"),
+        (b'{"schema": 1, "id": "has space", "command": "snapshot"}', "id:"),
+        (b'{"schema": 1, "id": "a", "command": "format"}', "command: 'format' is not one of"),
+    ],
+)
+def test_parse_command_reasons(payload: bytes, reason: str) -> None:
+    result = parse_command(payload)
+    assert isinstance(result, str)
+    assert reason in result
+
+
+def test_every_contract_command_example_is_accepted() -> None:
+    for example in contract.CONTRACT["definitions"]["command"]["examples"]:
+        assert parse_command(json.dumps(example).encode()) == example
