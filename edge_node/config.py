@@ -63,9 +63,9 @@ class DetectionConfig(_Model):
     model: str = Field(BUNDLED_MODEL, description="'bundled' or the path of a TFLite SSD model.")
     labels: str | None = Field(None, description="Label map of a user model (one label per line).")
     person_label: str = "person"
-    score_threshold: Unit = Field(0.5, description="Detections below this never start a track.")
+    score_threshold: Unit = Field(0.4, description="Detections below this never start a track.")
     low_score_threshold: Unit = Field(
-        0.25, description="Weaker detections may still continue an existing track."
+        0.15, description="Weaker detections may still continue an existing track."
     )
     rate_hz: float | None = Field(
         None, gt=0, le=120, description="Run the detector at most this often; null = every frame."
@@ -93,7 +93,12 @@ class MotionConfig(_Model):
 
 
 class TrackingConfig(_Model):
-    max_lost_s: float = Field(1.5, gt=0, le=60, description="Keep an unseen person this long.")
+    max_lost_s: float = Field(
+        3.0, gt=0, le=60, description="Keep an unseen person's track this long for re-matching."
+    )
+    report_lost_s: float = Field(
+        0.6, ge=0, le=60, description="An unseen person still counts as in view this long."
+    )
     min_hits: int = Field(
         3, ge=1, le=30, description="Detections before a track counts as a person."
     )

@@ -57,15 +57,20 @@ install_venv() {
     echo "setup: .venv is up to date (stamp $want)"
     return 0
   fi
-  local py
-  py=$(find_python)
-  echo "setup: creating .venv with $py"
-  rm -rf "$venv"
-  "$py" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet uv==0.13.8
+  if [ ! -x "$venv/bin/uv" ] ||
+     ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
+    local py
+    py=$(find_python)
+    echo "setup: creating .venv with $py"
+    rm -rf "$venv"
+    "$py" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet uv==0.6.10
+  else
+    echo "setup: updating .venv to requirements/lock.txt"
+  fi
   # uv verifies TLS with the system's CA store, as pip does here.
   SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt} \
-    "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" -r "$lock"
+    "$venv/bin/uv" pip sync --quiet --python "$venv/bin/python" "$lock"
   SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt} \
     "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e "$top"
   echo "$want" > "$stamp"

@@ -1,0 +1,63 @@
+"""Analytics: zones, counting lines and visits, fed with tracks one update at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..config import NodeConfig
+from ..types import Track
+from .lines import CountingLine, Crossing, LineCounter
+from .visits import VisitBook, VisitSummary
+from .zones import Zone, ZoneEvent, ZoneOccupancy
+
+__all__ = [
+    "Analytics",
+    "AnalyticsUpdate",
+    "CountingLine",
+    "Crossing",
+    "VisitSummary",
+    "Zone",
+    "ZoneEvent",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsUpdate:
+    total: int  # people in view
+    occupancy: dict[str, int]  # people per zone
+    zone_events: list[ZoneEvent]
+    crossings: list[Crossing]
+    visits: list[VisitSummary]
+
+
+class Analytics:
+    def __init__(self, zones: ZoneOccupancy, lines: LineCounter, visits: VisitBook) -> None:
+        self.zones = zones
+        self.lines = lines
+        self.visits = visits
+
+    @classmethod
+    def from_config(cls, config: NodeConfig) -> Analytics:
+        settings = config.analytics
+        zones = [Zone(z.id, z.name, tuple(z.polygon)) for z in config.zones]
+        lines = [CountingLine(ln.id, ln.name, ln.start, ln.end, ln.invert) for ln in config.lines]
+        return cls(
+            ZoneOccupancy(zones, settings.zone_enter_s, settings.zone_exit_s),
+            LineCounter(lines, settings.line_margin),
+            VisitBook(settings.min_visit_s),
+        )
+
+    def update(
+        self, tracks: Sequence[Track], ended: Sequence[int], timestamp: float, frame_index: int
+    ) -> AnalyticsUpdate:
+        zone_events = self.zones.update(tracks, ended, timestamp)
+        crossings = self.lines.update(tracks, ended, timestamp, frame_index)
+        visits = self.visits.update(tracks, ended, zone_events, crossings, timestamp)
+        return AnalyticsUpdate(
+            total=len(tracks),
+            occupancy=self.zones.occupancy(),
+            zone_events=zone_events,
+            crossings=crossings,
+            visits=visits,
+        )

@@ -1,0 +1,84 @@
+"""Visits: how long each person stayed, and where, summarised when their track ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..types import Track
+from .lines import Crossing
+from .zones import ZoneEvent
+
+
+@dataclass(frozen=True, slots=True)
+class VisitSummary:
+    track_id: int
+    started: float
+    ended: float
+    zones: dict[str, float]  # dwell seconds per zone
+    path: tuple[str, ...]  # zones in the order they were entered
+    crossings: tuple[Crossing, ...]
+
+    @property
+    def duration_s(self) -> float:
+        return self.ended - self.started
+
+
+@dataclass(slots=True)
+class _Visit:
+    started: float
+    last_seen: float
+    zones: dict[str, float] = field(default_factory=dict)
+    entered: dict[str, float] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
+    crossings: list[Crossing] = field(default_factory=list)
+
+
+class VisitBook:
+    """Accumulates dwell per zone per track; short visits (noise, passers-by) are not reported."""
+
+    def __init__(self, min_visit_s: float = 2.0) -> None:
+        self.min_visit_s = min_visit_s
+        self._open: dict[int, _Visit] = {}
+
+    def update(
+        self,
+        tracks: Iterable[Track],
+        ended: Iterable[int],
+        zone_events: Iterable[ZoneEvent],
+        crossings: Iterable[Crossing],
+        timestamp: float,
+    ) -> list[VisitSummary]:
+        for track in tracks:
+            visit = self._open.setdefault(track.track_id, _Visit(timestamp, timestamp))
+            visit.last_seen = timestamp
+        for event in zone_events:
+            visit = self._open.setdefault(event.track_id, _Visit(event.timestamp, timestamp))
+            if event.kind == "enter":
+                visit.entered[event.zone_id] = event.timestamp
+                if not visit.path or visit.path[-1] != event.zone_id:
+                    visit.path.append(event.zone_id)
+            else:
+                since = visit.entered.pop(event.zone_id, None)
+                if since is not None:
+                    spent = max(0.0, event.timestamp - since)
+                    visit.zones[event.zone_id] = visit.zones.get(event.zone_id, 0.0) + spent
+        for crossing in crossings:
+            if crossing.track_id in self._open:
+                self._open[crossing.track_id].crossings.append(crossing)
+        finished = []
+        for track_id in ended:
+            visit = self._open.pop(track_id, None)
+            if visit is None or visit.last_seen - visit.started < self.min_visit_s:
+                continue
+            finished.append(
+                VisitSummary(
+                    track_id,
+                    visit.started,
+                    visit.last_seen,
+                    dict(visit.zones),
+                    tuple(visit.path),
+                    tuple(visit.crossings),
+                )
+            )
+        return finished

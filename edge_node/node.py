@@ -1,0 +1,413 @@
+"""`storefront-edge run`: the camera node at work.
+
+The main loop takes the newest camera frame, runs the pipeline, turns what happened into events
+(through the durable outbox) and authoritative state, and answers commands. MQTT lives in its own
+thread (`link.py`); commands cross over through a queue so the pipeline's state is only ever
+touched by this loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import resource
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .capture import CameraStatus, LiveCapture, is_file_source
+from .config import ConfigError, NodeConfig, load_config
+from .counters import DailyCounters, local_day
+from .link import Link
+from .outbox import EventQueue
+from .pipeline import FrameResult, Pipeline
+from .snapshot import PRIVACY_MIN_SCORE, make_snapshot
+from .types import Frame
+
+LOG = logging.getLogger(__name__)
+STATE_MIN_INTERVAL_S = 0.5  # rate limit for state published on change
+
+
+def cpu_temperature() -> float | None:
+    """The SoC temperature where Linux exposes it (Raspberry Pi: thermal_zone0)."""
+    try:
+        raw = Path("/sys/class/thermal/thermal_zone0/temp").read_text(encoding="ascii")
+        return round(int(raw.strip()) / 1000, 1)
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class Rates:
+    """Frames per second and inference time over the last health interval."""
+
+    frames: int = 0
+    skipped: int = 0
+    invoke_total_s: float = 0.0
+    invokes: int = 0
+    since: float = field(default_factory=time.monotonic)
+
+    def add(self, result: FrameResult) -> None:
+        self.frames += 1
+        if result.detected:
+            self.invokes += 1
+            self.invoke_total_s += result.invoke_s
+        else:
+            self.skipped += 1
+
+    def snapshot_and_reset(self) -> tuple[float, float]:
+        elapsed = max(1e-6, time.monotonic() - self.since)
+        fps = self.frames / elapsed
+        inference_ms = self.invoke_total_s / self.invokes * 1000 if self.invokes else 0.0
+        self.frames, self.invokes, self.invoke_total_s = 0, 0, 0.0
+        self.since = time.monotonic()
+        return round(fps, 2), round(inference_ms, 2)
+
+
+class Node:
+    """Owns the pipeline, counters, outbox and link of one camera node."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        config_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if config.mqtt is None:
+            raise ConfigError("mqtt: 'run' needs a broker; add an mqtt section with at least host")
+        self.config = config
+        self.config_path = config_path
+        self.clock = clock
+        self.started = time.monotonic()
+        self.pipeline = Pipeline(config)
+        outbox = config.outbox
+        self.outbox = EventQueue(
+            outbox.path,
+            max_events=outbox.max_events,
+            max_bytes=int(outbox.max_mb * 1024 * 1024),
+            max_age_s=outbox.max_age_h * 3600,
+        )
+        self.counters = self._load_counters()
+        self.commands: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.link = Link(config.mqtt, config.node_id, self.outbox, on_command=self.commands.put)
+        self.capture = self._open_capture(config)
+        self.rates = Rates()
+        self.skipped_total = 0
+        self._occupancy: dict[str, Any] = {"total": 0, "zones": {z.id: 0 for z in config.zones}}
+        self._state_dirty = True
+        self._last_state = 0.0
+        self._last_health = 0.0
+        self._last_frame: Frame | None = None
+        self._stop = threading.Event()
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _open_capture(config: NodeConfig) -> LiveCapture:
+        camera = config.camera
+        realtime = camera.realtime if camera.realtime is not None else True
+        return LiveCapture(
+            camera.source,
+            loop=camera.loop and is_file_source(camera.source),
+            realtime=realtime,
+            reconnect_max_s=camera.reconnect_max_s,
+            lost_after_s=camera.lost_after_s,
+            width=camera.width,
+            height=camera.height,
+        )
+
+    def _ids(self) -> tuple[list[str], list[str]]:
+        return [line.id for line in self.config.lines], [z.id for z in self.config.zones]
+
+    def _today(self) -> str:
+        return local_day(self.clock(), self.config.timezone)
+
+    def _load_counters(self) -> DailyCounters:
+        lines, zones = self._ids()
+        stored = self.outbox.load_counters()
+        counters = (
+            DailyCounters.from_storage(stored)
+            if stored
+            else DailyCounters.fresh(self._today(), lines, zones)
+        )
+        if counters.roll_over(self._today(), lines, zones):
+            self.outbox.save_counters(counters.to_storage())
+        return counters
+
+    # --- messages ---------------------------------------------------------------------------
+
+    def description(self) -> dict[str, Any]:
+        config = self.config
+        info = self.pipeline.detector.info
+
+        def zone(z: Any) -> dict[str, Any]:
+            out = {"id": z.id, "name": z.name, "polygon": [list(p) for p in z.polygon]}
+            if z.capacity is not None:
+                out["capacity"] = z.capacity
+            return out
+
+        return {
+            "schema": 1,
+            "node_id": config.node_id,
+            "name": config.display_name,
+            "sw_version": __version__,
+            "hw_version": _hardware(),
+            "model": {
+                "name": info.name,
+                "sha256": info.sha256,
+                "input": f"{info.input_size[0]}x{info.input_size[1]}",
+            },
+            "timezone": config.timezone,
+            "capacity": config.capacity,
+            "zones": [zone(z) for z in config.zones],
+            "lines": [
+                {
+                    "id": ln.id,
+                    "name": ln.name,
+                    "start": list(ln.start),
+                    "end": list(ln.end),
+                    "entrance": ln.entrance,
+                }
+                for ln in config.lines
+            ],
+            "displays": [zone(d) for d in config.displays],
+            "shelves": [],
+            "features": {
+                "snapshot": config.privacy.snapshots,
+                "personas": False,
+                "attention": False,
+                "mood": False,
+            },
+            "ts": round(self.clock(), 3),
+        }
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "schema": 1,
+            "ts": round(self.clock(), 3),
+            "day": self.counters.day,
+            "occupancy": self._occupancy,
+            "counters": self.counters.to_contract(),
+            "last_seq": self.counters.last_seq,
+        }
+
+    def health(self) -> dict[str, Any]:
+        fps, inference_ms = self.rates.snapshot_and_reset()
+        stats = self.outbox.stats()
+        status = self.capture.status
+        problems = []
+        if status is not CameraStatus.OK:
+            problems.append(f"camera {status.value}: {self.capture.last_error or 'no frames'}")
+        if stats.dropped:
+            problems.append(f"{stats.dropped} events dropped by the outbox bounds")
+        if self.link.last_error:
+            problems.append(self.link.last_error)
+        return {
+            "schema": 1,
+            "ts": round(self.clock(), 3),
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            "fps": fps,
+            "inference_ms": inference_ms,
+            "skipped_frames": self.skipped_total,
+            "camera": status.value,
+            "queue": {
+                "depth": stats.depth,
+                "oldest_age_s": stats.oldest_age_s,
+                "dropped": stats.dropped,
+                "bytes": stats.bytes,
+            },
+            "cpu_temp_c": cpu_temperature(),
+            "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "sw_version": __version__,
+            "model": self.pipeline.detector.info.name,
+            "threads": self.config.detection.threads,
+            "problems": problems[:16],
+        }
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def record(self, result: FrameResult) -> None:
+        """Turn one frame's analytics into events, counters and state."""
+        update = result.analytics
+        for crossing in update.crossings:
+            self.counters.add_crossing(crossing.line_id, crossing.direction)
+            self._append(
+                "crossing",
+                {
+                    "line": crossing.line_id,
+                    "direction": crossing.direction,
+                    "track": crossing.track_id,
+                },
+            )
+        for visit in update.visits:
+            dwell = {zone: round(seconds, 1) for zone, seconds in visit.zones.items()}
+            self.counters.add_visit(dwell)
+            self._append(
+                "visit",
+                {
+                    "track": visit.track_id,
+                    "started": round(self.clock() - visit.duration_s, 3),
+                    "duration_s": round(visit.duration_s, 1),
+                    "zones": dwell,
+                    "path": list(visit.path)[:64],
+                    "crossings": [
+                        {"line": c.line_id, "direction": c.direction} for c in visit.crossings
+                    ][:64],
+                    "group_size": 1,
+                    "persona": None,
+                },
+            )
+        occupancy = {"total": update.total, "zones": dict(update.occupancy)}
+        if occupancy != self._occupancy:
+            self._occupancy = occupancy
+            self._state_dirty = True
+
+    def _append(self, event_type: str, fields: dict[str, Any]) -> None:
+        def counters_with(seq: int) -> dict[str, Any]:
+            self.counters.last_seq = seq
+            return self.counters.to_storage()
+
+        self.outbox.append(event_type, fields, counters=counters_with)
+        self._state_dirty = True
+        self.link.wake()
+
+    def tick(self, now: float) -> None:
+        """Periodic work: midnight, state on change (rate-limited) or by interval, health."""
+        mqtt = self.config.mqtt
+        assert mqtt is not None
+        lines, zones = self._ids()
+        if self.counters.roll_over(self._today(), lines, zones):
+            self.outbox.save_counters(self.counters.to_storage())
+            self._state_dirty = True
+        due = now - self._last_state >= mqtt.state_interval_s
+        if due or (self._state_dirty and now - self._last_state >= STATE_MIN_INTERVAL_S):
+            self.link.set_retained("state", self.state())
+            self._last_state, self._state_dirty = now, False
+        if now - self._last_health >= mqtt.health_interval_s:
+            self.link.set_retained("health", self.health())
+            self._last_health = now
+
+    def run(self) -> None:
+        self.link.set_retained("description", self.description())
+        self.link.set_retained("state", self.state())
+        self.link.start()
+        self.capture.start()
+        LOG.info("node %s running on %s", self.config.node_id, self.config.camera.source)
+        try:
+            while not self._stop.is_set():
+                frame = self.capture.read(timeout=0.5)
+                if frame is not None:
+                    self._last_frame = frame
+                    result = self.pipeline.process(frame)
+                    self.rates.add(result)
+                    if not result.detected:
+                        self.skipped_total += 1
+                    self.record(result)
+                self._handle_commands()
+                self.tick(time.monotonic())
+        finally:
+            self.capture.stop()
+            self.link.set_retained("state", self.state())
+            self.link.stop()
+            self.outbox.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def _handle_commands(self) -> None:
+        while True:
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            name = command["command"]
+            try:
+                error = getattr(self, f"_command_{name}")(command)
+            except Exception as err:  # a command must never take the node down
+                LOG.exception("command %s failed", name)
+                error = f"{type(err).__name__}: {err}"
+            self.link.publish(
+                "reply",
+                {
+                    "schema": 1,
+                    "id": command["id"],
+                    "command": name,
+                    "ok": error is None,
+                    "error": error,
+                    "ts": round(self.clock(), 3),
+                },
+            )
+
+    def _command_snapshot(self, command: dict[str, Any]) -> str | None:
+        if not self.config.privacy.snapshots:
+            return "snapshots are disabled on this node (privacy.snapshots: false)"
+        frame = self._last_frame
+        if frame is None:
+            return "no camera frame yet"
+        detector = self.pipeline.detector
+        people = [d.box for d in detector.detect(frame.image) if d.score >= PRIVACY_MIN_SCORE]
+        people += [t.box for t in self.pipeline.tracks]
+        snapshot = make_snapshot(frame.image, people, self.config)
+        self.link.publish("snapshot", snapshot.to_contract(command["id"], self.clock()))
+        return None
+
+    def _command_reset_counters(self, _command: dict[str, Any]) -> str | None:
+        lines, zones = self._ids()
+        fresh = DailyCounters.fresh(self._today(), lines, zones)
+        fresh.last_seq = self.counters.last_seq
+        self.counters = fresh
+        self.outbox.save_counters(self.counters.to_storage())
+        self._state_dirty = True
+        return None
+
+    def _command_reload_config(self, _command: dict[str, Any]) -> str | None:
+        if self.config_path is None:
+            return "this node was not started from a configuration file"
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as err:
+            LOG.warning("reload refused, keeping the running configuration: %s", err)
+            return str(err)
+        if new.node_id != self.config.node_id or new.mqtt != self.config.mqtt:
+            return "node_id and mqtt cannot change on reload; restart the node instead"
+        if new.camera != self.config.camera or new.detection != self.config.detection:
+            return "camera and detection changes need a restart of the node"
+        self.config = new
+        self.pipeline.reconfigure(new)
+        lines, zones = self._ids()
+        for line in lines:
+            self.counters.lines.setdefault(line, {"in": 0, "out": 0})
+        for zone in zones:
+            self.counters.dwell.setdefault(zone, [])
+        self._occupancy = {"total": self._occupancy["total"], "zones": dict.fromkeys(zones, 0)}
+        self.link.set_retained("description", self.description())
+        self._state_dirty = True
+        LOG.info("configuration reloaded from %s", self.config_path)
+        return None
+
+
+def _hardware() -> str | None:
+    try:
+        return Path("/proc/device-tree/model").read_text(encoding="ascii").strip("\x00\n")[:64]
+    except OSError:
+        return None
+
+
+def run_node(config_path: str | Path) -> int:
+    path = Path(config_path)
+    node = Node(load_config(path), config_path=path)
+
+    def _stop(_signum: int, _frame: object) -> None:
+        node.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    node.run()
+    return 0

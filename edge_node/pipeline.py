@@ -1,0 +1,140 @@
+"""The node's pipeline: motion gate → detect → track → analytics, one frame at a time.
+
+Stages talk through the small values in `types.py`; this module only wires them together and
+times them. Capture stays outside: the caller decides where frames come from.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .analytics import Analytics, AnalyticsUpdate
+from .config import NodeConfig
+from .detect import Detector
+from .motion import MotionGate, MotionResult
+from .track import Tracker, TrackerConfig
+from .types import Detection, Frame, Track
+
+
+@dataclass(slots=True)
+class StageTimes:
+    """Seconds spent in each stage for one frame (decode is filled in by the caller)."""
+
+    decode: float = 0.0
+    motion: float = 0.0
+    detect: float = 0.0
+    track: float = 0.0
+    analytics: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    frame_index: int
+    timestamp: float
+    detected: bool  # the detector ran on this frame (False: the motion gate skipped it)
+    people: int  # people the node reports in view for this frame
+    tracks: tuple[Track, ...]
+    analytics: AnalyticsUpdate
+    motion: MotionResult
+    invoke_s: float  # time inside the model's invoke (0 when skipped)
+    times: StageTimes = field(default_factory=StageTimes)
+
+
+def build_tracker(config: NodeConfig) -> Tracker:
+    return Tracker(
+        TrackerConfig(
+            high_threshold=config.detection.score_threshold,
+            low_threshold=config.detection.low_score_threshold,
+            match_iou=config.tracking.match_iou,
+            min_hits=config.tracking.min_hits,
+            max_lost_s=config.tracking.max_lost_s,
+            report_lost_s=min(config.tracking.report_lost_s, config.tracking.max_lost_s),
+        )
+    )
+
+
+def build_analytics(config: NodeConfig) -> Analytics:
+    return Analytics.from_config(config)
+
+
+class Pipeline:
+    """Turns frames into tracks and analytics updates."""
+
+    def __init__(self, config: NodeConfig, detector: Detector | None = None) -> None:
+        self.config = config
+        self.detector = detector or Detector(
+            config.detection.model,
+            labels=config.detection.labels,
+            person_label=config.detection.person_label,
+            threads=config.detection.threads,
+            min_score=config.detection.low_score_threshold,
+        )
+        self.gate = MotionGate(
+            enabled=config.motion.enabled,
+            min_area=config.motion.min_area,
+            keepalive_s=config.motion.keepalive_s,
+        )
+        self.tracker = build_tracker(config)
+        self.analytics = build_analytics(config)
+        self._min_interval = 1.0 / config.detection.rate_hz if config.detection.rate_hz else 0.0
+        self._last_detect: float | None = None
+        self._tracks: tuple[Track, ...] = ()
+
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        """People tracked right now."""
+        return self._tracks
+
+    def reconfigure(self, config: NodeConfig) -> None:
+        """New zones, lines or analytics settings; tracks carry on, zone state starts afresh."""
+        self.config = config
+        self.analytics = build_analytics(config)
+
+    def _rate_allows(self, timestamp: float) -> bool:
+        if not self._min_interval or self._last_detect is None:
+            return True
+        return timestamp - self._last_detect >= self._min_interval - 1e-9
+
+    def process(self, frame: Frame) -> FrameResult:
+        times = StageTimes()
+        start = time.perf_counter()
+        motion = self.gate.check(frame.image, frame.timestamp)
+        times.motion = time.perf_counter() - start
+
+        run = motion.run_detector and self._rate_allows(frame.timestamp)
+        invoke_s = 0.0
+        ended: list[int] = []
+        if run:
+            start = time.perf_counter()
+            detections: list[Detection] = self.detector.detect(frame.image)
+            times.detect = time.perf_counter() - start
+            invoke_s = self.detector.last_invoke_s
+            self._last_detect = frame.timestamp
+
+            start = time.perf_counter()
+            output = self.tracker.update(detections, frame.timestamp)
+            self._tracks = tuple(output.tracks)
+            ended = list(output.ended)
+            times.track = time.perf_counter() - start
+
+        start = time.perf_counter()
+        update = self.analytics.update(list(self._tracks), ended, frame.timestamp, frame.index)
+        times.analytics = time.perf_counter() - start
+        return FrameResult(
+            frame_index=frame.index,
+            timestamp=frame.timestamp,
+            detected=run,
+            people=len(self._tracks),
+            tracks=self._tracks,
+            analytics=update,
+            motion=motion,
+            invoke_s=invoke_s,
+            times=times,
+        )
+
+    def finish(self, timestamp: float, frame_index: int) -> AnalyticsUpdate:
+        """End every live track (end of a video) so their visits are summarised."""
+        ended = self.tracker.flush()
+        self._tracks = ()
+        return self.analytics.update([], ended, timestamp, frame_index)

@@ -1,0 +1,211 @@
+"""Tracking: follow each person from frame to frame with a ByteTrack-style tracker.
+
+Written here rather than taken from a package: the maintained trackers either pin numpy < 2
+(norfair) or pull in the GUI build of OpenCV, which clashes with opencv-python-headless, plus
+matplotlib and PyAV (trackers, supervision) — too much for a Raspberry Pi node.
+
+How it works: every track carries a constant-velocity Kalman filter on its box. Confident
+detections are matched to all tracks first (by box overlap with the prediction, optimally via the
+Hungarian method); weak detections may then continue tracks that are still unmatched — that is
+ByteTrack's idea, and it keeps people through partial occlusion. A new track needs `min_hits`
+matches in a row before it counts as a person, so a one-frame false positive never does. A person
+not seen for `max_lost_s` seconds ends. Time, not frame counts, drives everything, so the
+tracker behaves the same at any detection rate.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+
+from .types import Box, Detection, Track
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerConfig:
+    high_threshold: float = 0.4  # detections this confident may start tracks
+    low_threshold: float = 0.15  # weaker ones may only continue existing tracks
+    match_iou: float = 0.2  # least overlap with the prediction to match (first round)
+    low_match_iou: float = 0.4  # stricter for weak detections (second round)
+    min_hits: int = 3  # matches in a row before a track is a confirmed person
+    max_lost_s: float = 3.0  # how long a confirmed person may go unseen before the track ends
+    # How long an unseen person still counts as in view. Shorter than max_lost_s: a track kept
+    # alive for re-matching after an occlusion must not be counted twice when the detector has
+    # meanwhile started a new track on the same person.
+    report_lost_s: float = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerOutput:
+    tracks: list[Track]  # confirmed people in view (unseen for at most report_lost_s)
+    ended: list[int]  # confirmed tracks that ended at this update
+
+
+def iou_matrix(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Pairwise intersection over union of boxes (x1, y1, x2, y2)."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def match(tracks: FloatArray, detections: FloatArray, min_iou: float) -> list[tuple[int, int]]:
+    """Optimal one-to-one pairs (track index, detection index) with IoU >= min_iou."""
+    overlap = iou_matrix(tracks, detections)
+    if overlap.size == 0:
+        return []
+    rows, cols = linear_sum_assignment(-overlap)
+    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if overlap[r, c] >= min_iou]
+
+
+class _Kalman:
+    """Constant-velocity filter on (cx, cy, w, h); noise scales with the person's size."""
+
+    def __init__(self, box: Box) -> None:
+        x1, y1, x2, y2 = box
+        w, h = x2 - x1, y2 - y1
+        self.x: FloatArray = np.array([x1 + w / 2, y1 + h / 2, w, h, 0, 0, 0, 0], dtype=float)
+        scale = np.array([h / 10, h / 10, w / 10, h / 10, h / 5, h / 5, w / 5, h / 5])
+        self.p: FloatArray = np.diag(scale**2)
+
+    def predict(self, dt: float) -> None:
+        f = np.eye(8)
+        f[:4, 4:] = np.eye(4) * dt
+        h = max(self.x[3], 1e-3)
+        q_pos, q_vel = (h / 20) ** 2 * max(dt, 1e-3), (h / 8) ** 2 * max(dt, 1e-3)
+        q = np.diag([q_pos] * 4 + [q_vel] * 4)
+        self.x = f @ self.x
+        self.p = f @ self.p @ f.T + q
+
+    def update(self, box: Box) -> None:
+        x1, y1, x2, y2 = box
+        z = np.array([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1])
+        h = np.hstack([np.eye(4), np.zeros((4, 4))])
+        r = np.diag([(z[3] / 20) ** 2] * 2 + [(z[3] / 10) ** 2] * 2)
+        s = h @ self.p @ h.T + r
+        gain = self.p @ h.T @ np.linalg.inv(s)
+        self.x = self.x + gain @ (z - h @ self.x)
+        self.p = (np.eye(8) - gain @ h) @ self.p
+
+    def box(self) -> Box:
+        cx, cy, w, h = self.x[:4]
+        w, h = max(w, 1e-4), max(h, 1e-4)
+        return (float(cx - w / 2), float(cy - h / 2), float(cx + w / 2), float(cy + h / 2))
+
+
+@dataclass(slots=True)
+class _Tracklet:
+    track_id: int
+    kalman: _Kalman
+    box: Box  # last observed box
+    score: float
+    last_seen: float
+    last_time: float
+    hits: int = 1
+    confirmed: bool = False
+    matched_now: bool = field(default=True)
+
+    def to_track(self) -> Track:
+        return Track(track_id=self.track_id, box=self.box, score=self.score)
+
+
+class Tracker:
+    """Turns each update's detections into tracks with stable anonymous ids."""
+
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self.config = config or TrackerConfig()
+        self._tracklets: list[_Tracklet] = []
+        self._ids = itertools.count(1)
+
+    def update(self, detections: Sequence[Detection], timestamp: float) -> TrackerOutput:
+        cfg = self.config
+        for tracklet in self._tracklets:
+            tracklet.kalman.predict(timestamp - tracklet.last_time)
+            tracklet.last_time = timestamp
+            tracklet.matched_now = False
+        high = [d for d in detections if d.score >= cfg.high_threshold]
+        low = [d for d in detections if cfg.low_threshold <= d.score < cfg.high_threshold]
+
+        unmatched_high = self._associate(self._tracklets, high, cfg.match_iou, timestamp)
+        # Second round: weak detections may continue confirmed tracks only.
+        waiting = [t for t in self._tracklets if not t.matched_now and t.confirmed]
+        self._associate(waiting, low, cfg.low_match_iou, timestamp)
+
+        ended: list[int] = []
+        kept: list[_Tracklet] = []
+        for tracklet in self._tracklets:
+            if tracklet.matched_now:
+                kept.append(tracklet)
+            elif tracklet.confirmed and timestamp - tracklet.last_seen <= cfg.max_lost_s:
+                kept.append(tracklet)  # coasting through a brief miss
+            elif tracklet.confirmed:
+                ended.append(tracklet.track_id)
+            # an unconfirmed track that misses once was noise: dropped silently
+        for detection in unmatched_high:
+            kept.append(self._new(detection, timestamp))
+        self._tracklets = kept
+        tracks = [
+            t.to_track()
+            for t in kept
+            if t.confirmed and timestamp - t.last_seen <= cfg.report_lost_s
+        ]
+        return TrackerOutput(tracks=tracks, ended=ended)
+
+    def _associate(
+        self,
+        tracklets: list[_Tracklet],
+        detections: list[Detection],
+        min_iou: float,
+        timestamp: float,
+    ) -> list[Detection]:
+        """Match and update; return the detections left unmatched."""
+        if not tracklets or not detections:
+            return list(detections)
+        predicted = np.array([t.kalman.box() for t in tracklets])
+        boxes = np.array([d.box for d in detections])
+        pairs = match(predicted, boxes, min_iou)
+        used = set()
+        for ti, di in pairs:
+            tracklet, detection = tracklets[ti], detections[di]
+            tracklet.kalman.update(detection.box)
+            tracklet.box = detection.box
+            tracklet.score = detection.score
+            tracklet.last_seen = timestamp
+            tracklet.hits += 1
+            tracklet.matched_now = True
+            if tracklet.hits >= self.config.min_hits:
+                tracklet.confirmed = True
+            used.add(di)
+        return [d for i, d in enumerate(detections) if i not in used]
+
+    def _new(self, detection: Detection, timestamp: float) -> _Tracklet:
+        tracklet = _Tracklet(
+            track_id=next(self._ids),
+            kalman=_Kalman(detection.box),
+            box=detection.box,
+            score=detection.score,
+            last_seen=timestamp,
+            last_time=timestamp,
+        )
+        tracklet.confirmed = self.config.min_hits <= 1
+        return tracklet
+
+    def flush(self) -> list[int]:
+        """End every track (end of the video); returns the confirmed ids that ended."""
+        ended = [t.track_id for t in self._tracklets if t.confirmed]
+        self._tracklets = []
+        return ended
