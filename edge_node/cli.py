@@ -70,6 +70,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .node import run_node
+
+    return run_node(args.config)
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(
@@ -86,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the node: camera → analytics → MQTT")
+    run.add_argument("--config", required=True, help="the node's YAML file")
+    run.set_defaults(handler=_cmd_run)
 
     ev = commands.add_parser("eval", help="replay a video offline; per-frame counts as JSON")
     ev.add_argument("--video", required=True, help="video file to replay")

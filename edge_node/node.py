@@ -26,7 +26,7 @@ from .counters import DailyCounters, local_day
 from .link import Link
 from .outbox import EventQueue
 from .pipeline import FrameResult, Pipeline
-from .snapshot import PRIVACY_MIN_SCORE, make_snapshot
+from .snapshot import PRIVACY_MIN_SCORE, PrivacyMask, make_snapshot
 from .types import Frame
 
 LOG = logging.getLogger(__name__)
@@ -103,6 +103,7 @@ class Node:
         self._last_state = 0.0
         self._last_health = 0.0
         self._last_frame: Frame | None = None
+        self.privacy_mask = PrivacyMask()
         self._stop = threading.Event()
 
     # --- set-up -----------------------------------------------------------------------------
@@ -303,6 +304,8 @@ class Node:
                 frame = self.capture.read(timeout=0.5)
                 if frame is not None:
                     self._last_frame = frame
+                    if self.config.privacy.snapshots:
+                        self.privacy_mask.learn(frame.image)
                     result = self.pipeline.process(frame)
                     self.rates.add(result)
                     if not result.detected:
@@ -354,6 +357,7 @@ class Node:
         detector = self.pipeline.detector
         people = [d.box for d in detector.detect(frame.image) if d.score >= PRIVACY_MIN_SCORE]
         people += [t.box for t in self.pipeline.tracks]
+        people += self.privacy_mask.regions(frame.image)
         snapshot = make_snapshot(frame.image, people, self.config)
         self.link.publish("snapshot", snapshot.to_contract(command["id"], self.clock()))
         return None

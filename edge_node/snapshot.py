@@ -1,8 +1,10 @@
 """The anonymised snapshot: the only image a node ever sends, and only on request.
 
-Every person the detector finds — at a lower score than counting uses, so doubtful people are
-hidden too — and every tracked person is pixelated, with a margin, before anything is drawn or
-encoded. Zones, lines and display zones are drawn on top so the installer can check them.
+Pixelated, with a margin, before anything is drawn or encoded: every person the detector finds
+(at a lower score than counting uses, so doubtful people are hidden too), every tracked person,
+and — because a detector can miss someone — every region that differs from a slowly learnt
+picture of the empty scene (`PrivacyMask`). Zones, lines and display zones are drawn on top so
+the installer can check them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,50 @@ JPEG_QUALITY = 80
 ZONE_COLOUR = (80, 200, 80)
 DISPLAY_COLOUR = (220, 160, 40)
 LINE_COLOUR = (40, 60, 230)
+
+
+MASK_WIDTH = 192  # pixels; the background model is kept this small
+MASK_WEIGHT = 0.01  # per frame: someone must stand still for minutes to become "background"
+MASK_DELTA = 25  # grey levels that count as "different from the empty scene"
+MASK_MIN_AREA = 0.0004  # ignore specks smaller than this fraction of the frame
+
+
+class PrivacyMask:
+    """A slowly learnt empty scene; whatever differs from it is hidden in snapshots."""
+
+    def __init__(self) -> None:
+        self._background: npt.NDArray[np.float32] | None = None
+
+    def _small_grey(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        height, width = image.shape[:2]
+        size = (MASK_WIDTH, max(1, round(height * MASK_WIDTH / width)))
+        grey = cv2.cvtColor(
+            cv2.resize(image, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
+        )
+        return cv2.GaussianBlur(grey, (3, 3), 0)
+
+    def learn(self, image: npt.NDArray[np.uint8]) -> None:
+        grey = self._small_grey(image)
+        if self._background is None or self._background.shape != grey.shape:
+            self._background = grey.astype(np.float32)
+        else:
+            cv2.accumulateWeighted(grey, self._background, MASK_WEIGHT)
+
+    def regions(self, image: npt.NDArray[np.uint8]) -> list[Box]:
+        """Boxes (normalized) around everything that differs from the learnt background."""
+        if self._background is None:
+            return []
+        grey = self._small_grey(image)
+        changed = cv2.absdiff(grey, cv2.convertScaleAbs(self._background)) > MASK_DELTA
+        mask = cv2.dilate(changed.astype(np.uint8) * 255, np.ones((5, 5), np.uint8))
+        height, width = mask.shape
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        boxes: list[Box] = []
+        for contour in contours:
+            x, y, w, h = cv2.boundingRect(contour)
+            if w * h >= MASK_MIN_AREA * width * height:
+                boxes.append((x / width, y / height, (x + w) / width, (y + h) / height))
+        return boxes
 
 
 @dataclass(frozen=True, slots=True)

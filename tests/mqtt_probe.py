@@ -19,6 +19,7 @@ class Probe:
         self.events: dict[tuple[str, int], dict[str, Any]] = {}
         self.duplicates = 0
         self._lock = threading.Lock()
+        self._closed = False
         # A persistent session: the broker keeps QoS 1 messages for the probe while it
         # reconnects (after a broker restart), as Home Assistant's client would need.
         self.client = mqtt.Client(
@@ -60,5 +61,9 @@ class Probe:
             time.sleep(0.02)
 
     def close(self) -> None:
+        """Idempotent: stop the network thread and disconnect."""
+        if self._closed:
+            return
+        self._closed = True
         self.client.loop_stop()
         self.client.disconnect()

@@ -46,3 +46,30 @@ def quiet_video(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     from tests.footage import quiet_clip
 
     return quiet_clip(vtest_video, tmp_path_factory.mktemp("clips") / "quiet.avi", frames=60)
+
+
+def retime(source: Path, target: Path, frames: int, fps: float) -> Path:
+    """The first `frames` frames of a real video, declared at another frame rate (so a node
+    pacing it in real time replays it faster)."""
+    reader = cv2.VideoCapture(str(source))
+    writer: cv2.VideoWriter | None = None
+    for _ in range(frames):
+        ok, frame = reader.read()
+        if not ok:
+            break
+        if writer is None:
+            height, width = frame.shape[:2]
+            writer = cv2.VideoWriter(
+                str(target), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height)
+            )
+        writer.write(frame)
+    reader.release()
+    if writer is not None:
+        writer.release()
+    return target
+
+
+@pytest.fixture(scope="session")
+def fast_vtest(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """vtest.avi frames 0-399 at 40 fps: ten seconds of real walkway traffic."""
+    return retime(vtest_video, tmp_path_factory.mktemp("clips") / "fast.avi", 400, 40.0)
