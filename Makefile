@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 COVERAGE_MIN := 95
 
-.PHONY: setup test lint typecheck pytest demo stop bench lock clean
+.PHONY: setup test lint typecheck pytest demo stop bench accuracy lock clean
 
 ## setup: install Debian packages, the Python 3.13 venv and test footage (idempotent)
 setup:
@@ -23,6 +23,30 @@ typecheck:
 pytest:
 	$(PY) -m pytest --cov --cov-report= -p no:cacheprovider
 	$(PY) -m coverage report --include='custom_components/storefront/*' --fail-under=$(COVERAGE_MIN)
+
+## bench: speed and memory figures as JSON in .run/bench/ (see docs/benchmarks.md)
+BENCH := .run/bench
+VTEST := .assets/vtest.avi
+EDGE := $(VENV)/bin/storefront-edge
+bench: setup
+	mkdir -p $(BENCH)
+	$(PY) -m tests.footage quiet $(VTEST) $(BENCH)/quiet.avi
+	$(EDGE) bench --video $(VTEST) --output $(BENCH)/edge_vtest.json
+	$(EDGE) bench --video $(VTEST) --motion --output $(BENCH)/edge_vtest_motion.json
+	$(EDGE) bench --video $(BENCH)/quiet.avi --output $(BENCH)/edge_quiet.json
+	$(EDGE) bench --video $(BENCH)/quiet.avi --motion --output $(BENCH)/edge_quiet_motion.json
+	$(EDGE) bench --video $(VTEST) --model edge_node/models/ssdlite_mobilenet_v2_person_int8.tflite \
+	  --output $(BENCH)/edge_vtest_int8.json
+	$(PY) -m tests.bench.bench_edge_mqtt --video $(VTEST) > $(BENCH)/edge_mqtt.json
+	$(PY) -m tests.bench.summary $(BENCH)
+
+## accuracy: the node's counts on vtest.avi against the hand-made labels (docs/accuracy.md)
+accuracy: setup
+	mkdir -p $(BENCH)
+	$(EDGE) eval --video $(VTEST) --line 0.42,0,0.42,1 --output $(BENCH)/eval_vtest.json
+	$(EDGE) score --eval $(BENCH)/eval_vtest.json --labels tests/data/vtest_labels.json \
+	  --output $(BENCH)/accuracy_vtest.json
+	cat $(BENCH)/accuracy_vtest.json
 
 ## lock: re-resolve pinned dependencies after editing requirements/*.in
 lock:

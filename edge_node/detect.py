@@ -109,6 +109,7 @@ class Detector:
             person_class=self._person_class(labels_path, person_label, path),
         )
         self.last_invoke_s = 0.0
+        self._buffer = np.empty((1, height, width, 3), dtype=np.float32)
 
     def _map_outputs(self, path: Path) -> dict[str, int]:
         """Find boxes/classes/scores/count among the outputs, whatever order the model uses."""
@@ -148,11 +149,15 @@ class Detector:
 
     def _prepare(self, frame_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[Any]:
         width, height = self.info.input_size
-        rgb = cv2.cvtColor(cv2.resize(frame_bgr, (width, height)), cv2.COLOR_BGR2RGB)
+        small = cv2.resize(frame_bgr, (width, height))
+        cv2.cvtColor(small, cv2.COLOR_BGR2RGB, dst=small)
         if self._input["dtype"] == np.uint8:
-            return rgb[np.newaxis]
-        # Float SSD MobileNet models expect pixels mapped to [-1, 1].
-        return ((rgb.astype(np.float32) - 127.5) / 127.5)[np.newaxis]
+            return small[np.newaxis]
+        # Float SSD MobileNet models expect pixels mapped to [-1, 1]. Written into one reused
+        # buffer: this runs on every frame and allocating it each time costs as much as the math.
+        np.multiply(small, np.float32(1 / 127.5), out=self._buffer[0], casting="unsafe")
+        np.subtract(self._buffer, np.float32(1.0), out=self._buffer)
+        return self._buffer
 
     def detect(self, frame_bgr: npt.NDArray[np.uint8]) -> list[Detection]:
         """People in the frame with a score of at least `min_score`, best first."""
@@ -161,17 +166,17 @@ class Detector:
         self._interpreter.invoke()
         self.last_invoke_s = time.perf_counter() - start
         get = self._interpreter.get_tensor
-        boxes = get(self._outputs["boxes"])[0]
-        classes = get(self._outputs["classes"])[0]
-        scores = get(self._outputs["scores"])[0]
         count = int(get(self._outputs["count"])[0])
-        people: list[Detection] = []
-        for i in range(min(count, len(scores))):
-            score = float(scores[i])
-            if int(classes[i]) != self.info.person_class or score < self.min_score:
-                continue
-            ymin, xmin, ymax, xmax = (float(np.clip(v, 0.0, 1.0)) for v in boxes[i])
-            if xmax > xmin and ymax > ymin:
-                people.append(Detection(box=(xmin, ymin, xmax, ymax), score=score))
+        scores = get(self._outputs["scores"])[0][:count]
+        classes = get(self._outputs["classes"])[0][:count]
+        keep = np.flatnonzero((scores >= self.min_score) & (classes == self.info.person_class))
+        if keep.size == 0:
+            return []
+        boxes = np.clip(get(self._outputs["boxes"])[0][keep], 0.0, 1.0)
+        people = [
+            Detection(box=(float(xmin), float(ymin), float(xmax), float(ymax)), score=float(score))
+            for (ymin, xmin, ymax, xmax), score in zip(boxes, scores[keep], strict=True)
+            if xmax > xmin and ymax > ymin
+        ]
         people.sort(key=lambda d: d.score, reverse=True)
         return people

@@ -72,6 +72,10 @@ def match(tracks: FloatArray, detections: FloatArray, min_iou: float) -> list[tu
     return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if overlap[r, c] >= min_iou]
 
 
+_H = np.hstack([np.eye(4), np.zeros((4, 4))])  # we observe the box, not its velocity
+_EYE8 = np.eye(8)
+
+
 class _Kalman:
     """Constant-velocity filter on (cx, cy, w, h); noise scales with the person's size."""
 
@@ -83,23 +87,23 @@ class _Kalman:
         self.p: FloatArray = np.diag(scale**2)
 
     def predict(self, dt: float) -> None:
-        f = np.eye(8)
-        f[:4, 4:] = np.eye(4) * dt
+        f = _EYE8.copy()
+        f[:4, 4:] = _EYE8[:4, :4] * dt
         h = max(self.x[3], 1e-3)
         q_pos, q_vel = (h / 20) ** 2 * max(dt, 1e-3), (h / 8) ** 2 * max(dt, 1e-3)
-        q = np.diag([q_pos] * 4 + [q_vel] * 4)
         self.x = f @ self.x
-        self.p = f @ self.p @ f.T + q
+        self.p = f @ self.p @ f.T
+        self.p[np.diag_indices(8)] += (q_pos,) * 4 + (q_vel,) * 4
 
     def update(self, box: Box) -> None:
         x1, y1, x2, y2 = box
         z = np.array([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1])
-        h = np.hstack([np.eye(4), np.zeros((4, 4))])
-        r = np.diag([(z[3] / 20) ** 2] * 2 + [(z[3] / 10) ** 2] * 2)
-        s = h @ self.p @ h.T + r
-        gain = self.p @ h.T @ np.linalg.inv(s)
-        self.x = self.x + gain @ (z - h @ self.x)
-        self.p = (np.eye(8) - gain @ h) @ self.p
+        # With H = [I 0], H P H^T is P's top-left block and P H^T its left columns.
+        s = self.p[:4, :4].copy()
+        s[np.diag_indices(4)] += ((z[3] / 20) ** 2,) * 2 + ((z[3] / 10) ** 2,) * 2
+        gain = np.linalg.solve(s, self.p[:4, :]).T
+        self.x = self.x + gain @ (z - self.x[:4])
+        self.p = self.p - gain @ self.p[:4, :]
 
     def box(self) -> Box:
         cx, cy, w, h = self.x[:4]
