@@ -108,3 +108,24 @@ def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err
     assert "storefront-edge: error:" in err
     assert "node_id" in err
+
+
+def _fields(model: type, prefix: str = "") -> list[str]:
+    from pydantic import BaseModel
+
+    names = []
+    for name, info in model.model_fields.items():
+        names.append(name)
+        annotation = info.annotation
+        for candidate in getattr(annotation, "__args__", (annotation,)):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                names += _fields(candidate)
+    return names
+
+
+def test_every_config_field_is_documented() -> None:
+    from edge_node.config import LineConfig, NodeConfig, ZoneConfig
+
+    reference = (ROOT / "docs" / "configuration.md").read_text()
+    for name in set(_fields(NodeConfig) + _fields(ZoneConfig) + _fields(LineConfig)):
+        assert f"`{name}`" in reference, f"docs/configuration.md does not mention `{name}`"
