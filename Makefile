@@ -48,6 +48,15 @@ accuracy: setup
 	  --output $(BENCH)/accuracy_vtest.json
 	cat $(BENCH)/accuracy_vtest.json
 
+## demo: broker + a camera node on the bundled footage, on 127.0.0.1 (Ctrl-C or make stop)
+demo: setup
+	$(PY) scripts/demo.py
+
+## stop: stop everything `make demo` started, by pid
+stop:
+	@if [ -f .run/demo.pids ]; then xargs -r kill < .run/demo.pids || true; rm -f .run/demo.pids; \
+	  echo "demo stopped"; else echo "no demo running"; fi
+
 ## lock: re-resolve pinned dependencies after editing requirements/*.in
 lock:
 	$(VENV)/bin/uv pip compile requirements/test.in --python $(PY) \

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import resource
 import statistics
 import threading
 import time
@@ -13,16 +12,12 @@ from typing import Any
 from .capture import open_reader, video_fps
 from .config import NodeConfig
 from .pipeline import Pipeline
+from .system import peak_rss_mb
 from .types import Frame
 
 
 def _median_ms(values: list[float]) -> float:
     return round(statistics.median(values) * 1000, 3) if values else 0.0
-
-
-def _peak_rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 _END = None
@@ -93,7 +88,7 @@ def run_bench(video: str | Path, config: NodeConfig) -> dict[str, Any]:
         "motion_gating": config.motion.enabled,
         "cpu_ms_per_frame": round(cpu / frames * 1000, 3) if frames else 0.0,
         "limit_fps": round(1000 / (decode_ms + invoke_ms), 2) if decode_ms + invoke_ms else 0.0,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "threads": config.detection.threads,
         "model": pipeline.detector.info.name,
     }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import resource
 import signal
 import threading
 import time
@@ -27,19 +26,11 @@ from .link import Link
 from .outbox import EventQueue
 from .pipeline import FrameResult, Pipeline
 from .snapshot import PRIVACY_MIN_SCORE, PrivacyMask, make_snapshot
+from .system import cpu_temperature, hardware_model, rss_mb
 from .types import Frame
 
 LOG = logging.getLogger(__name__)
 STATE_MIN_INTERVAL_S = 0.5  # rate limit for state published on change
-
-
-def cpu_temperature() -> float | None:
-    """The SoC temperature where Linux exposes it (Raspberry Pi: thermal_zone0)."""
-    try:
-        raw = Path("/sys/class/thermal/thermal_zone0/temp").read_text(encoding="ascii")
-        return round(int(raw.strip()) / 1000, 1)
-    except (OSError, ValueError):
-        return None
 
 
 @dataclass
@@ -157,7 +148,7 @@ class Node:
             "node_id": config.node_id,
             "name": config.display_name,
             "sw_version": __version__,
-            "hw_version": _hardware(),
+            "hw_version": hardware_model(),
             "model": {
                 "name": info.name,
                 "sha256": info.sha256,
@@ -223,7 +214,7 @@ class Node:
                 "bytes": stats.bytes,
             },
             "cpu_temp_c": cpu_temperature(),
-            "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "rss_mb": rss_mb(),
             "sw_version": __version__,
             "model": self.pipeline.detector.info.name,
             "threads": self.config.detection.threads,
@@ -298,6 +289,9 @@ class Node:
         self.link.set_retained("state", self.state())
         self.link.start()
         self.capture.start()
+        # First health after a few seconds, when frame rate and inference time mean something.
+        assert self.config.mqtt is not None
+        self._last_health = time.monotonic() - self.config.mqtt.health_interval_s + 5.0
         LOG.info("node %s running on %s", self.config.node_id, self.config.camera.source)
         try:
             while not self._stop.is_set():
@@ -394,13 +388,6 @@ class Node:
         self.link.set_retained("description", self.description())
         self._state_dirty = True
         LOG.info("configuration reloaded from %s", self.config_path)
-        return None
-
-
-def _hardware() -> str | None:
-    try:
-        return Path("/proc/device-tree/model").read_text(encoding="ascii").strip("\x00\n")[:64]
-    except OSError:
         return None
 
 

@@ -43,11 +43,14 @@ class ZoneOccupancy:
         self.enter_s = enter_s
         self.exit_s = exit_s
         self._presence: dict[tuple[str, int], _Presence] = {}
+        self._in_view: set[int] = set()
 
     def update(
         self, tracks: Iterable[Track], ended: Iterable[int], timestamp: float
     ) -> list[ZoneEvent]:
         events: list[ZoneEvent] = []
+        tracks = list(tracks)
+        self._in_view = {track.track_id for track in tracks}
         for track in tracks:
             for zone in self.zones:
                 event = self._step(
@@ -84,8 +87,9 @@ class ZoneOccupancy:
         return events
 
     def occupancy(self) -> dict[str, int]:
+        """People in each zone now: a person out of view (not yet ended) is in no zone."""
         counts = {zone.id: 0 for zone in self.zones}
-        for (zone_id, _), presence in self._presence.items():
-            if presence.inside:
+        for (zone_id, track_id), presence in self._presence.items():
+            if presence.inside and track_id in self._in_view:
                 counts[zone_id] += 1
         return counts

@@ -141,6 +141,17 @@ def test_flicker_at_the_edge_does_not_flap() -> None:
     assert occupancy[-1] == 1
 
 
+def test_zone_occupancy_never_exceeds_people_in_view() -> None:
+    zones = ZoneOccupancy([SQUARE], enter_s=0.0, exit_s=1.0)
+    zones.update([at(0.4, 0.4, 1), at(0.45, 0.45, 2)], [], 0.0)
+    assert zones.occupancy() == {"window": 2}
+    # Track 2 is out of view (occluded, not ended yet): it is in no zone until it comes back.
+    zones.update([at(0.4, 0.4, 1)], [], 0.1)
+    assert zones.occupancy() == {"window": 1}
+    zones.update([at(0.4, 0.4, 1), at(0.45, 0.45, 2)], [], 0.2)
+    assert zones.occupancy() == {"window": 2}
+
+
 def test_track_end_leaves_every_zone() -> None:
     zones = ZoneOccupancy([SQUARE], enter_s=0.0, exit_s=1.0)
     zones.update([at(0.4, 0.4)], [], 0.0)

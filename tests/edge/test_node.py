@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -116,6 +117,12 @@ def start_node(tmp_path: Path) -> Iterator[Any]:
         node.stop()
 
 
+def _next_seq(database: Path) -> int:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()
+    return int(row[0]) if row else 1
+
+
 def state_of(probe: Probe) -> dict[str, Any]:
     return contract.parse("state", probe.last("cam1/state") or b"")
 
@@ -137,6 +144,7 @@ def test_node_publishes_by_the_contract_and_survives_sigkill(
 
     node = start_node(config)
     probe.wait(lambda: probe.last("cam1/availability") == b"online")
+    probe.wait(lambda: probe.last("cam1/health") is not None, within_s=60)
     probe.wait(
         lambda: (
             len(probe.seqs()) >= len(probe.seqs()) + 0
@@ -273,7 +281,14 @@ def test_broker_away_beyond_the_outbox_bound_drops_oldest_and_says_so(
     start_node(config)
     probe.wait(lambda: probe.last("cam1/health") is not None, within_s=60)
     broker.stop()
-    time.sleep(12)  # the node keeps counting; more than 10 events pile up
+    # The node keeps counting while the broker is away: wait (bounded) until well over ten new
+    # events are in its outbox, read straight from its database.
+    database = tmp_path / "node.db"
+    first = _next_seq(database)
+    deadline = time.monotonic() + 90
+    while _next_seq(database) < first + 15:
+        assert time.monotonic() < deadline, "the node produced too few events"
+        time.sleep(0.5)
     broker.start()
     probe = probe_at(broker.port, client_id="probe2")
 
