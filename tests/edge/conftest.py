@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import pytest
 
+from tests.servers import Mosquitto
 
-def cut_clip(source: Path, target: Path, start: int, count: int) -> Path:
-    """Copy frames [start, start+count) of a real video into a new MJPEG .avi."""
+
+def write_clip(
+    source: Path, target: Path, start: int, count: int, fps: float | None = None
+) -> Path:
+    """Copy frames [start, start+count) of a real video into a new MJPEG .avi, declared at `fps`
+    (default: the source's), so a node pacing it in real time can replay it faster."""
     reader = cv2.VideoCapture(str(source))
-    fps = reader.get(cv2.CAP_PROP_FPS) or 10.0
+    rate = fps or reader.get(cv2.CAP_PROP_FPS) or 10.0
     writer: cv2.VideoWriter | None = None
     index = 0
     try:
@@ -23,7 +29,7 @@ def cut_clip(source: Path, target: Path, start: int, count: int) -> Path:
                 if writer is None:
                     height, width = frame.shape[:2]
                     writer = cv2.VideoWriter(
-                        str(target), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height)
+                        str(target), cv2.VideoWriter.fourcc(*"MJPG"), rate, (width, height)
                     )
                 writer.write(frame)
             index += 1
@@ -37,7 +43,7 @@ def cut_clip(source: Path, target: Path, start: int, count: int) -> Path:
 @pytest.fixture(scope="session")
 def short_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Frames 0-29 of vtest.avi."""
-    return cut_clip(vtest_video, tmp_path_factory.mktemp("clips") / "short.avi", 0, 30)
+    return write_clip(vtest_video, tmp_path_factory.mktemp("clips") / "short.avi", 0, 30)
 
 
 @pytest.fixture(scope="session")
@@ -48,28 +54,16 @@ def quiet_video(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return quiet_clip(vtest_video, tmp_path_factory.mktemp("clips") / "quiet.avi", frames=60)
 
 
-def retime(source: Path, target: Path, frames: int, fps: float) -> Path:
-    """The first `frames` frames of a real video, declared at another frame rate (so a node
-    pacing it in real time replays it faster)."""
-    reader = cv2.VideoCapture(str(source))
-    writer: cv2.VideoWriter | None = None
-    for _ in range(frames):
-        ok, frame = reader.read()
-        if not ok:
-            break
-        if writer is None:
-            height, width = frame.shape[:2]
-            writer = cv2.VideoWriter(
-                str(target), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height)
-            )
-        writer.write(frame)
-    reader.release()
-    if writer is not None:
-        writer.release()
-    return target
-
-
 @pytest.fixture(scope="session")
 def fast_vtest(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """vtest.avi frames 0-399 at 40 fps: ten seconds of real walkway traffic."""
-    return retime(vtest_video, tmp_path_factory.mktemp("clips") / "fast.avi", 400, 40.0)
+    return write_clip(vtest_video, tmp_path_factory.mktemp("clips") / "fast.avi", 0, 400, 40.0)
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A broker of the test's own, so it can be killed without disturbing others."""
+    server = Mosquitto(workdir=tmp_path / "broker")
+    server.start()
+    yield server
+    server.stop()

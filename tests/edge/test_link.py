@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,6 @@ from tests.mqtt_probe import Probe
 from tests.servers import Mosquitto, free_port
 
 STATE = contract.CONTRACT["definitions"]["state"]["examples"][0]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A broker of the test's own, so it can be killed without disturbing others."""
-    server = Mosquitto(workdir=tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
 
 
 def _link(

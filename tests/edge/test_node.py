@@ -32,14 +32,6 @@ from tests.servers import Mosquitto
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(workdir=tmp_path / "broker")
-    server.start()
-    yield server
-    server.stop()
-
-
 def write_config(tmp_path: Path, video: Path, port: int, **extra: Any) -> Path:
     config = {
         "node_id": "cam1",
