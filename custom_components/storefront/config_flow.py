@@ -6,12 +6,26 @@ import re
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
-from homeassistant.helpers.selector import TextSelector
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+)
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 
 from . import contract
-from .const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DEFAULT_TOPIC_ROOT, DOMAIN, TOPIC_ROOT_PATTERN
+from .const import (
+    CONF_OFFLINE_MINUTES,
+    CONF_STORE_NAME,
+    CONF_TOPIC_ROOT,
+    DEFAULT_OFFLINE_MINUTES,
+    DEFAULT_TOPIC_ROOT,
+    DOMAIN,
+    TOPIC_ROOT_PATTERN,
+)
 
 
 def _schema(defaults: dict[str, Any]) -> vol.Schema:
@@ -27,6 +41,18 @@ def _schema(defaults: dict[str, Any]) -> vol.Schema:
     )
 
 
+def _check(user_input: dict[str, Any]) -> tuple[dict[str, str], str, str]:
+    """Clean the store form's input; errors keyed by field, as the form shows them."""
+    name = user_input[CONF_STORE_NAME].strip()
+    root = user_input[CONF_TOPIC_ROOT].strip().strip("/")
+    errors: dict[str, str] = {}
+    if not name:
+        errors[CONF_STORE_NAME] = "store_name_empty"
+    elif not re.fullmatch(TOPIC_ROOT_PATTERN, root):
+        errors[CONF_TOPIC_ROOT] = "invalid_topic_root"
+    return errors, name, root
+
+
 class StorefrontConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a store by hand, or confirm one that a node announced over MQTT."""
 
@@ -35,16 +61,16 @@ class StorefrontConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         self._discovered_node: str | None = None
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> StorefrontOptionsFlow:
+        return StorefrontOptionsFlow()
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
-            name = user_input[CONF_STORE_NAME].strip()
-            root = user_input[CONF_TOPIC_ROOT].strip().strip("/")
-            if not name:
-                errors[CONF_STORE_NAME] = "store_name_empty"
-            elif not re.fullmatch(TOPIC_ROOT_PATTERN, root):
-                errors[CONF_TOPIC_ROOT] = "invalid_topic_root"
-            else:
+            errors, name, root = _check(user_input)
+            if not errors:
                 await self.async_set_unique_id(root)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
@@ -52,6 +78,30 @@ class StorefrontConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="user", data_schema=_schema(user_input or {}), errors=errors
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Rename the store or move it to another topic root."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors, name, root = _check(user_input)
+            if not errors:
+                await self.async_set_unique_id(root)
+                if root != entry.unique_id:
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=root,
+                    title=name,
+                    data_updates={CONF_STORE_NAME: name, CONF_TOPIC_ROOT: root},
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_schema(user_input or dict(entry.data)),
+            errors=errors,
         )
 
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
@@ -80,4 +130,31 @@ class StorefrontConfigFlow(ConfigFlow, domain=DOMAIN):
                 {vol.Required(CONF_STORE_NAME, default="Store"): TextSelector()}
             ),
             description_placeholders={"node": self._discovered_node or ""},
+        )
+
+
+class StorefrontOptionsFlow(OptionsFlow):
+    """What the owner may tune without re-adding the store."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_OFFLINE_MINUTES: int(user_input[CONF_OFFLINE_MINUTES])}
+            )
+        current = self.config_entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_OFFLINE_MINUTES, default=current): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=1440,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="min",
+                        )
+                    ),
+                }
+            ),
         )

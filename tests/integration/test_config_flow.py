@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
@@ -10,7 +11,12 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
+from custom_components.storefront.const import (
+    CONF_OFFLINE_MINUTES,
+    CONF_STORE_NAME,
+    CONF_TOPIC_ROOT,
+    DOMAIN,
+)
 from custom_components.storefront.contract import CONTRACT
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
@@ -100,3 +106,48 @@ async def test_announcement_for_configured_store_aborts(hass: HomeAssistant) -> 
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_renames_and_moves_the_store(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Old",
+        unique_id="storefront",
+        data={CONF_STORE_NAME: "Old", CONF_TOPIC_ROOT: "storefront"},
+    )
+    entry.add_to_hass(hass)
+    MockConfigEntry(domain=DOMAIN, unique_id="taken", data={}).add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_STORE_NAME: "New", CONF_TOPIC_ROOT: "Bad Root"}
+    )
+    assert result["errors"] == {CONF_TOPIC_ROOT: "invalid_topic_root"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_STORE_NAME: "New", CONF_TOPIC_ROOT: "taken"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    result = await entry.start_reconfigure_flow(hass)
+    with patch("custom_components.storefront.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_STORE_NAME: "New", CONF_TOPIC_ROOT: "shops/new"}
+        )
+        await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.title == "New"
+    assert entry.unique_id == "shops/new"
+    assert entry.data == {CONF_STORE_NAME: "New", CONF_TOPIC_ROOT: "shops/new"}
+
+
+async def test_options_set_the_offline_alert_delay(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="storefront", data={})
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_OFFLINE_MINUTES: 30}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_OFFLINE_MINUTES: 30}
