@@ -1,0 +1,41 @@
+"""Diagnostics: what the store hub knows, for a bug report, without identifying the shop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from . import StorefrontConfigEntry
+from .const import CONF_STORE_NAME
+
+# The store's name and the entry title name the business; hardware strings can carry serials.
+TO_REDACT = {CONF_STORE_NAME, "title", "hw_version"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: StorefrontConfigEntry
+) -> dict[str, Any]:
+    hub = entry.runtime_data
+    return {
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+        "topic_root": hub.topic_root,
+        "rejected": {
+            "total": hub.rejects.total,
+            "by_kind": dict(hub.rejects.by_kind),
+            "last_error": hub.rejects.last_error,
+        },
+        "nodes": {
+            node_id: async_redact_data(
+                {
+                    "online": node.online,
+                    "description": node.description,
+                    "state": node.state,
+                    "health": node.health,
+                },
+                TO_REDACT,
+            )
+            for node_id, node in hub.nodes.items()
+        },
+    }
