@@ -26,7 +26,9 @@ class Probe:
             mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
         )
         self.client.on_message = self._on_message
+        self.subscribed = threading.Event()  # set once the broker has confirmed the subscription
         self.client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.reconnect_delay_set(0.1, 0.5)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()

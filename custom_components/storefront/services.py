@@ -1,0 +1,82 @@
+"""Actions the owner can run on a node: reset its counters, ask it for a snapshot."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Final
+
+import voluptuous as vol
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+
+from . import contract
+from .const import DOMAIN
+
+SERVICE_RESET_COUNTERS: Final = "reset_counters"
+SERVICE_REQUEST_SNAPSHOT: Final = "request_snapshot"
+ATTR_DEVICE_ID: Final = "device_id"
+
+SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+
+
+def _node_of(hass: HomeAssistant, device_id: str) -> tuple[str, str]:
+    """(topic root, node id) of the Storefront node behind a device."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_device",
+            translation_placeholders={"device_id": device_id},
+        )
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN or "_" not in identifier:
+            continue
+        entry_id, node_id = identifier.split("_", 1)
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="store_not_loaded",
+                translation_placeholders={"device": device.name or device_id},
+            )
+        return str(entry.runtime_data.topic_root), node_id
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_a_node",
+        translation_placeholders={"device": device.name or device_id},
+    )
+
+
+async def async_send_command(hass: HomeAssistant, device_id: str, command: str) -> str:
+    """Publish a contract command to the node behind `device_id`; returns the request id."""
+    root, node_id = _node_of(hass, device_id)
+    request_id = secrets.token_hex(6)
+    payload = {"schema": contract.VERSION, "id": request_id, "command": command}
+    contract.validate("command", payload)
+    try:
+        await mqtt.async_publish(
+            hass, contract.topic("command", root, node_id), json.dumps(payload), qos=1
+        )
+    except HomeAssistantError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="command_failed",
+            translation_placeholders={"command": command, "error": str(err)},
+        ) from err
+    return request_id
+
+
+def async_register_services(hass: HomeAssistant) -> None:
+    async def reset_counters(call: ServiceCall) -> None:
+        await async_send_command(hass, call.data[ATTR_DEVICE_ID], "reset_counters")
+
+    async def request_snapshot(call: ServiceCall) -> None:
+        await async_send_command(hass, call.data[ATTR_DEVICE_ID], "snapshot")
+
+    hass.services.async_register(DOMAIN, SERVICE_RESET_COUNTERS, reset_counters, SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_REQUEST_SNAPSHOT, request_snapshot, SCHEMA)
