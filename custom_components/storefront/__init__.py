@@ -28,7 +28,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -
     """Set up one store: wait for MQTT, then subscribe the store hub to its topic root."""
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
-    hub = StoreHub(hass, entry.data[CONF_TOPIC_ROOT])
+    hub = StoreHub(hass, entry.data[CONF_TOPIC_ROOT], entry.entry_id)
     await hub.async_start()
     entry.runtime_data = hub
     entry.async_on_unload(hub.async_stop)
@@ -37,4 +37,5 @@ async def async_setup_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -> bool:
     """Unload a store; the hub's subscriptions end through async_on_unload."""
+    await entry.runtime_data.sequences.async_flush()
     return True

@@ -6,13 +6,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
 
 from . import contract
-from .const import LOGGER
+from .const import DOMAIN, LOGGER
+from .sequences import SequenceBook
+
+# Fired once per event a node reports (replays are dropped), for automations and history.
+EVENT_STOREFRONT: Final = f"{DOMAIN}_event"
 
 # One log line per rejected kind of message per this many seconds: a broken node must not
 # flood the log, but the owner must see that something is wrong.
@@ -54,14 +58,26 @@ class RejectStats:
 class StoreHub:
     """Subscribes to `<root>/#` and turns valid payloads into per-node data."""
 
-    def __init__(self, hass: HomeAssistant, topic_root: str) -> None:
+    def __init__(self, hass: HomeAssistant, topic_root: str, entry_id: str) -> None:
         self.hass = hass
         self.topic_root = topic_root
+        self.entry_id = entry_id
         self.nodes: dict[str, NodeData] = {}
         self.rejects = RejectStats()
+        self.sequences = SequenceBook(hass, entry_id)
+        self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._unsubscribe: Callable[[], None] | None = None
 
+    @callback
+    def async_add_event_listener(
+        self, listener: Callable[[str, dict[str, Any]], None]
+    ) -> Callable[[], None]:
+        """Call `listener(node_id, event)` once for every new event; returns its remover."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
     async def async_start(self) -> None:
+        await self.sequences.async_load()
         self._unsubscribe = await mqtt.async_subscribe(
             self.hass, f"{self.topic_root}/#", self._on_message, qos=1, encoding=None
         )
@@ -88,11 +104,24 @@ class StoreHub:
         except contract.ContractError as err:
             self.rejects.record(err, message.topic)
             return
+        if where.event_type is not None:
+            self._on_event(where.node_id, value)
+            return
         node = self.nodes.setdefault(where.node_id, NodeData(where.node_id))
         if where.kind == "availability":
             node.online = value == "online"
         elif where.kind in ("description", "state", "health"):
             setattr(node, where.kind, value)
+
+    @callback
+    def _on_event(self, node_id: str, event: dict[str, Any]) -> None:
+        if not self.sequences.accept(node_id, event["stream"], event["seq"]):
+            return  # a replay after a reconnect: already counted
+        self.hass.bus.async_fire(
+            EVENT_STOREFRONT, {"store": self.topic_root, "node_id": node_id, **event}
+        )
+        for listener in list(self._event_listeners):
+            listener(node_id, event)
 
     @callback
     def _forget(self, where: contract.Topic) -> None:

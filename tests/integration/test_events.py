@@ -1,0 +1,107 @@
+"""Events from a node through the real broker: each fires once, replays never count twice —
+not after a reconnect, not after a Home Assistant restart — and a new stream starts afresh."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from homeassistant.core import Event, HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.storefront.contract import CONTRACT
+from custom_components.storefront.coordinator import EVENT_STOREFRONT
+from tests.integration.conftest import NodePublisher, wait_for
+
+CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
+VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
+
+
+def crossing(seq: int, stream: str = "aaaa0000bbbb1111", **extra: Any) -> dict[str, Any]:
+    return {**CROSSING, "stream": stream, "seq": seq, "track": seq, **extra}
+
+
+async def test_each_event_fires_once_and_replays_are_dropped(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    fired: list[Event] = []
+    hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
+    node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    heard: list[tuple[str, int]] = []
+    hub.async_add_event_listener(lambda node_id, event: heard.append((node_id, event["seq"])))
+    await wait_for(hass, lambda: "entrance" in hub.nodes)
+
+    # Subscriptions settle a moment after set-up: send the first event until it is heard.
+    async def first_heard() -> None:
+        for _ in range(40):
+            node.publish("event/crossing", crossing(1))
+            await hass.async_block_till_done()
+            if heard:
+                return
+            await hass.async_add_executor_job(time.sleep, 0.1)
+
+    await first_heard()
+    for seq in (2, 3):
+        node.publish("event/crossing", crossing(seq))
+    node.publish("event/visit", {**VISIT, "stream": "aaaa0000bbbb1111", "seq": 4})
+    for seq in (2, 3, 1):  # a reconnect resends what was not acknowledged
+        node.publish("event/crossing", crossing(seq))
+    node.publish("event/crossing", crossing(5))
+    await wait_for(hass, lambda: {s for _, s in heard} >= {1, 2, 3, 4, 5})
+    await wait_for(hass, lambda: hub.sequences.duplicates >= 3)  # the replays were processed
+
+    # Once each (topics may interleave: the visit travels on its own topic).
+    assert sorted(heard) == [("entrance", s) for s in (1, 2, 3, 4, 5)]
+    by_seq = {e.data["seq"]: e.data for e in fired}
+    assert len(fired) == 5
+    assert sorted(by_seq) == [1, 2, 3, 4, 5]
+    assert by_seq[1]["node_id"] == "entrance"
+    assert by_seq[1]["direction"] == "in"
+    assert by_seq[4]["type"] == "visit"
+    assert hub.sequences.duplicates >= 3
+
+    # Home Assistant restarts: what was seen is remembered.
+    assert await hass.config_entries.async_unload(store_entry.entry_id)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    again: list[int] = []
+    hub.async_add_event_listener(lambda _n, event: again.append(event["seq"]))
+    await wait_for(hass, lambda: "entrance" in hub.nodes)
+    for _ in range(20):  # replays of old events are dropped; a new one arrives
+        node.publish("event/crossing", crossing(3))
+        node.publish("event/crossing", crossing(6))
+        await hass.async_block_till_done()
+        if again:
+            break
+        await hass.async_add_executor_job(time.sleep, 0.1)
+    await wait_for(hass, lambda: 6 in again)
+    assert set(again) == {6}
+
+    # A node with fresh storage starts a new stream at seq 1: that is news, not a replay.
+    node.publish("event/crossing", crossing(1, stream="cccc2222dddd3333"))
+    await wait_for(hass, lambda: 1 in again)
+    assert store_entry.runtime_data.sequences.as_dict()["entrance"] == {
+        "stream": "cccc2222dddd3333",
+        "high": 1,
+    }
+
+
+async def test_malformed_event_is_refused_and_fires_nothing(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    fired: list[Event] = []
+    hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
+    node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    await wait_for(hass, lambda: "entrance" in hub.nodes)
+    for _ in range(40):
+        node.publish("event/crossing", crossing(1, direction="sideways"))
+        await hass.async_block_till_done()
+        if hub.rejects.total:
+            break
+        await hass.async_add_executor_job(time.sleep, 0.1)
+    assert hub.rejects.by_kind["event_crossing"] >= 1
+    assert fired == []
