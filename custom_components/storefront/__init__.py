@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
@@ -16,6 +17,7 @@ from .services import async_register_services
 type StorefrontConfigEntry = ConfigEntry[StoreHub]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -32,10 +34,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -
     await hub.async_start()
     entry.runtime_data = hub
     entry.async_on_unload(hub.async_stop)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -> bool:
     """Unload a store; the hub's subscriptions end through async_on_unload."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await entry.runtime_data.sequences.async_flush()
-    return True
+    return unloaded

@@ -66,6 +66,7 @@ class StoreHub:
         self.rejects = RejectStats()
         self.sequences = SequenceBook(hass, entry_id)
         self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._listeners: list[Callable[[], None]] = []
         self._unsubscribe: Callable[[], None] | None = None
 
     @callback
@@ -75,6 +76,17 @@ class StoreHub:
         """Call `listener(node_id, event)` once for every new event; returns its remover."""
         self._event_listeners.append(listener)
         return lambda: self._event_listeners.remove(listener)
+
+    @callback
+    def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` whenever any node's data changed; returns its remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
 
     async def async_start(self) -> None:
         await self.sequences.async_load()
@@ -103,15 +115,20 @@ class StoreHub:
             value = contract.parse(where.kind, payload)
         except contract.ContractError as err:
             self.rejects.record(err, message.topic)
+            self._changed()  # the rejected-messages diagnostic moves
             return
         if where.event_type is not None:
             self._on_event(where.node_id, value)
             return
         node = self.nodes.setdefault(where.node_id, NodeData(where.node_id))
         if where.kind == "availability":
-            node.online = value == "online"
+            online = value == "online"
+            if online != node.online:
+                LOGGER.info("Storefront node %s is %s", where.node_id, value)
+            node.online = online
         elif where.kind in ("description", "state", "health"):
             setattr(node, where.kind, value)
+        self._changed()
 
     @callback
     def _on_event(self, node_id: str, event: dict[str, Any]) -> None:
@@ -132,3 +149,4 @@ class StoreHub:
             node.online = False
         elif where.kind in ("description", "state", "health"):
             setattr(node, where.kind, None)
+        self._changed()

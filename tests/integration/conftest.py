@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
@@ -66,11 +67,17 @@ class NodePublisher:
     def __init__(self, port: int, node_id: str = "entrance") -> None:
         self.node_id = node_id
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"test-{node_id}")
+        self.client.reconnect_delay_set(0.1, 0.5)  # back quickly after a broker restart
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 
     def publish(self, suffix: str, payload: Any, *, retain: bool = False, qos: int = 1) -> None:
         body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+        deadline = time.monotonic() + 10
+        while not self.client.is_connected():  # e.g. while it reconnects after a broker restart
+            if time.monotonic() > deadline:
+                raise RuntimeError("the node publisher could not reconnect to the broker")
+            time.sleep(0.05)
         info = self.client.publish(f"{ROOT}/{self.node_id}/{suffix}", body, qos=qos, retain=retain)
         info.wait_for_publish(5)
 

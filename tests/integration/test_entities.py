@@ -1,0 +1,204 @@
+"""Entities from real node payloads on the real broker: they appear, update, survive restarts
+of Home Assistant and of the broker with correct counts, and keep last good values."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
+
+from custom_components.storefront.const import DOMAIN
+from custom_components.storefront.contract import CONTRACT
+from tests.integration.conftest import NodePublisher, wait_for
+from tests.mqtt_probe import Probe
+from tests.servers import Mosquitto
+
+DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
+STATE = CONTRACT["definitions"]["state"]["examples"][0]
+HEALTH = CONTRACT["definitions"]["health"]["examples"][0]
+
+
+def entity_id(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
+    found = er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{key}")
+    assert found is not None, f"no {domain} entity for {key}"
+    return found
+
+
+def value(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
+    state = hass.states.get(entity_id(hass, entry, key, domain))
+    assert state is not None
+    return state.state
+
+
+def publish_node(node: NodePublisher, state: dict[str, Any] | None = None) -> None:
+    node.publish("availability", "online", retain=True)
+    node.publish("description", DESCRIPTION, retain=True)
+    node.publish("state", state or STATE, retain=True)
+    node.publish("health", HEALTH, retain=True)
+
+
+async def test_entities_appear_and_follow_the_node(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    publish_node(node)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    await wait_for(
+        hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].health is not None
+    )
+    await hass.async_block_till_done()
+
+    assert value(hass, store_entry, "entrance_people") == "3"
+    assert value(hass, store_entry, "entrance_zone_window_people") == "1"
+    assert value(hass, store_entry, "entrance_zone_counter_people") == "2"
+    assert value(hass, store_entry, "entrance_line_door_in") == "42"
+    assert value(hass, store_entry, "entrance_line_door_out") == "39"
+    assert value(hass, store_entry, "entrance_visitors_today") == "40"
+    assert value(hass, store_entry, "entrance_zone_window_dwell") == "18.4"
+    assert value(hass, store_entry, "entrance_camera") == "ok"
+    assert value(hass, store_entry, "entrance_queue_depth") == "0"
+    assert value(hass, store_entry, "entrance_connectivity", "binary_sensor") == "on"
+    assert value(hass, store_entry, "entrance_zone_window_occupied", "binary_sensor") == "on"
+    assert value(hass, store_entry, "store_people") == "3"
+    assert value(hass, store_entry, "store_footfall_in") == "42"
+    assert value(hass, store_entry, "store_rejected") == "0"
+
+    names = {
+        hass.states.get(entity_id(hass, store_entry, key)).name  # type: ignore[union-attr]
+        for key in ("entrance_line_door_in", "entrance_zone_window_dwell")
+    }
+    assert names == {"Entrance camera Front door in today", "Entrance camera Window average dwell"}
+    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{store_entry.entry_id}_entrance")})
+    assert device is not None
+    assert device.model == "ssdlite_mobilenet_v2_person"
+    assert device.sw_version == "0.1.0"
+    hub_device = dr.async_get(hass).async_get_device({(DOMAIN, store_entry.entry_id)})
+    assert hub_device is not None
+    assert device.via_device_id == hub_device.id
+
+    # A new state moves the numbers; the window empties.
+    newer = copy.deepcopy(STATE)
+    newer["occupancy"] = {"total": 2, "zones": {"window": 0, "counter": 2}}
+    newer["counters"]["lines"]["door"]["in"] = 43
+    node.publish("state", newer, retain=True)
+    await wait_for(hass, lambda: value(hass, store_entry, "entrance_line_door_in") == "43")
+    assert value(hass, store_entry, "entrance_zone_window_occupied", "binary_sensor") == "off"
+
+    # A broken payload changes nothing, and is counted.
+    node.publish("state", b'{"schema": 1, "occupancy": {"total": -4}}')
+    await wait_for(hass, lambda: value(hass, store_entry, "store_rejected") == "1")
+    assert value(hass, store_entry, "entrance_people") == "2"
+
+    # The node goes offline (its Last Will): its entities become unavailable.
+    node.publish("availability", "offline", retain=True)
+    await wait_for(hass, lambda: value(hass, store_entry, "entrance_people") == STATE_UNAVAILABLE)
+    assert value(hass, store_entry, "entrance_connectivity", "binary_sensor") == "off"
+    assert value(hass, store_entry, "store_people") == "0"
+
+
+async def test_a_second_node_is_added_without_reload(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher, mqtt_broker: Mosquitto
+) -> None:
+    publish_node(node)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    await wait_for(hass, lambda: "entrance" in hub.nodes)
+    back = NodePublisher(mqtt_broker.port, node_id="backroom")
+    try:
+        other = {
+            **DESCRIPTION,
+            "node_id": "backroom",
+            "name": "Back room",
+            "lines": [{**DESCRIPTION["lines"][0], "entrance": False}],
+        }
+        back.publish("availability", "online", retain=True)
+        back.publish("description", other, retain=True)
+        back.publish("state", STATE, retain=True)
+        await wait_for(
+            hass,
+            lambda: (
+                er.async_get(hass).async_get_entity_id(
+                    "sensor", DOMAIN, f"{store_entry.entry_id}_backroom_people"
+                )
+                is not None
+            ),
+        )
+        await wait_for(hass, lambda: value(hass, store_entry, "store_people") == "6")
+        # Only entrance lines count as the store's footfall.
+        assert value(hass, store_entry, "store_footfall_in") == "42"
+    finally:
+        back.clear_retained("availability", "description", "state")
+        back.close()
+
+
+async def test_counts_survive_restarts_of_home_assistant_and_the_broker(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher, mqtt_broker: Mosquitto
+) -> None:
+    births = Probe(mqtt_broker.port, topic="homeassistant/status", client_id="birth-probe")
+    publish_node(node)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    await wait_for(
+        hass,
+        lambda: (
+            hass.states.get("sensor.entrance_camera_front_door_in_today") is not None
+            and value(hass, store_entry, "entrance_line_door_in") == "42"
+        ),
+    )
+
+    # Home Assistant restarts: the retained state brings the same counts back.
+    assert await hass.config_entries.async_unload(store_entry.entry_id)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    await wait_for(hass, lambda: value(hass, store_entry, "entrance_line_door_in") == "42")
+
+    # The broker restarts (persistence on): the retained state survives; nothing is zeroed.
+    # (First let Home Assistant's MQTT client announce itself, or its pending birth message
+    # fails when the broker goes away.)
+    await wait_for(hass, lambda: births.last("homeassistant/status") == b"online", within_s=30)
+    births.messages.clear()
+    mqtt_broker.stop()
+    mqtt_broker.start()
+    newer = copy.deepcopy(STATE)
+    newer["counters"]["lines"]["door"]["in"] = 44
+    node.publish("state", newer, retain=True)  # the node's client reconnects and publishes
+    try:
+        await wait_for(
+            hass, lambda: value(hass, store_entry, "entrance_line_door_in") == "44", within_s=30
+        )
+        assert value(hass, store_entry, "entrance_visitors_today") == "40"
+        # Let Home Assistant's MQTT client finish re-announcing itself before the test ends.
+        await wait_for(hass, lambda: births.last("homeassistant/status") == b"online", within_s=30)
+    finally:
+        births.close()
+
+
+async def test_restored_count_shows_until_the_node_reports(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    entity = "sensor.entrance_camera_front_door_in_today"
+    er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{store_entry.entry_id}_entrance_line_door_in",
+        suggested_object_id="entrance_camera_front_door_in_today",
+    )
+    mock_restore_cache_with_extra_data(
+        hass,
+        [(State(entity, "41"), {"native_value": 41, "native_unit_of_measurement": "people"})],
+    )
+    node.publish("availability", "online", retain=True)
+    node.publish("description", DESCRIPTION, retain=True)  # no state yet
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    await wait_for(hass, lambda: "entrance" in hub.nodes and hass.states.get(entity) is not None)
+    await hass.async_block_till_done()
+    assert hass.states.get(entity).state == "41"  # type: ignore[union-attr]
+    node.publish("state", STATE, retain=True)
+    await wait_for(hass, lambda: hass.states.get(entity).state == "42")  # type: ignore[union-attr]
