@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +34,8 @@ class NodeData:
     description: dict[str, Any] | None = None
     state: dict[str, Any] | None = None
     health: dict[str, Any] | None = None
+    snapshot: dict[str, Any] | None = None  # the latest anonymised snapshot reply
+    snapshot_jpeg: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -103,7 +107,7 @@ class StoreHub:
     @callback
     def _on_message(self, message: mqtt.ReceiveMessage) -> None:
         where = contract.parse_topic(self.topic_root, message.topic)
-        if where is None or where.kind in ("command", "reply", "snapshot"):
+        if where is None or where.kind in ("command", "reply"):
             return
         payload = message.payload
         if not payload:
@@ -113,6 +117,7 @@ class StoreHub:
         try:
             contract.validate_node_id(where.node_id)
             value = contract.parse(where.kind, payload)
+            jpeg = _decode_image(value) if where.kind == "snapshot" else None
         except contract.ContractError as err:
             self.rejects.record(err, message.topic)
             self._changed()  # the rejected-messages diagnostic moves
@@ -128,6 +133,8 @@ class StoreHub:
             node.online = online
         elif where.kind in ("description", "state", "health"):
             setattr(node, where.kind, value)
+        elif where.kind == "snapshot":
+            node.snapshot, node.snapshot_jpeg = value, jpeg
         self._changed()
 
     @callback
@@ -150,3 +157,13 @@ class StoreHub:
         elif where.kind in ("description", "state", "health"):
             setattr(node, where.kind, None)
         self._changed()
+
+
+def _decode_image(snapshot: dict[str, Any]) -> bytes:
+    try:
+        jpeg = base64.b64decode(snapshot["image"], validate=True)
+    except binascii.Error as err:
+        raise contract.ContractError("snapshot", "image", f"not valid base64 ({err})") from None
+    if not jpeg.startswith(b"\xff\xd8"):
+        raise contract.ContractError("snapshot", "image", "not a JPEG image")
+    return jpeg
