@@ -1,0 +1,106 @@
+"""Random payloads on every topic the store hub subscribes to: nothing escapes, nothing invalid
+is kept, and a valid value already held is never replaced by a bad one."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+from homeassistant.components.mqtt.models import ReceiveMessage
+from homeassistant.core import HomeAssistant
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from custom_components.storefront import contract
+from custom_components.storefront.coordinator import StoreHub
+
+SUFFIXES = [
+    "availability",
+    "description",
+    "state",
+    "health",
+    "snapshot",
+    "reply",
+    "command",
+    *(f"event/{t}" for t in contract.EVENT_TYPES),
+    "unknown",
+    "event/unknown",
+]
+NODES = ["entrance", "Bad.Node", "x" * 40, ""]
+GOOD = {k: contract.CONTRACT["definitions"][k]["examples"][0] for k in ("state", "health")}
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6)
+    ),
+    max_leaves=25,
+)
+
+
+def _mutations(kind: str) -> st.SearchStrategy[bytes]:
+    """A valid example with one field replaced by any JSON value, as text."""
+    base = GOOD[kind]
+
+    def mutate(key: str, value: Any) -> bytes:
+        changed = copy.deepcopy(base)
+        changed[key] = value
+        return json.dumps(changed, allow_nan=True).encode()
+
+    return st.builds(mutate, st.sampled_from(sorted(base)), json_values)
+
+
+payloads = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda v: json.dumps(v, allow_nan=True).encode()),
+    _mutations("state"),
+    _mutations("health"),
+)
+
+
+def _deliver(hub: StoreHub, topic: str, payload: bytes) -> None:
+    hub._on_message(ReceiveMessage(topic, payload, 1, False, "storefront/#", 0.0))
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(suffix=st.sampled_from(SUFFIXES), node_id=st.sampled_from(NODES), payload=payloads)
+def test_random_payloads_never_break_the_hub(
+    hass: HomeAssistant, suffix: str, node_id: str, payload: bytes
+) -> None:
+    hub = StoreHub(hass, "storefront", "fuzz")
+    _deliver(hub, "storefront/entrance/state", json.dumps(GOOD["state"]).encode())
+    _deliver(hub, "storefront/entrance/health", json.dumps(GOOD["health"]).encode())
+
+    _deliver(hub, f"storefront/{node_id}/{suffix}", payload)  # must not raise
+
+    for nid, node in hub.nodes.items():
+        contract.validate_node_id(nid)
+        for kind in ("description", "state", "health"):
+            value = getattr(node, kind)
+            if value is not None:
+                assert contract.validate(kind, value) == value
+                assert _finite(value)
+    entrance = hub.nodes["entrance"]
+    if payload:  # an empty payload legitimately withdraws a retained value
+        for kind in ("state", "health"):
+            held = getattr(entrance, kind)
+            assert held is not None
+            assert held == GOOD[kind] or contract.validate(kind, held) == held
