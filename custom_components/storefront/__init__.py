@@ -10,7 +10,7 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_TOPIC_ROOT, DOMAIN
+from .const import CONF_OFFLINE_MINUTES, CONF_TOPIC_ROOT, DEFAULT_OFFLINE_MINUTES, DOMAIN
 from .coordinator import StoreHub
 from .services import async_register_services
 
@@ -30,10 +30,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -
     """Set up one store: wait for MQTT, then subscribe the store hub to its topic root."""
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
-    hub = StoreHub(hass, entry.data[CONF_TOPIC_ROOT], entry.entry_id)
+    hub = StoreHub(
+        hass,
+        entry.data[CONF_TOPIC_ROOT],
+        entry.entry_id,
+        int(entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES)),
+    )
     await hub.async_start()
     entry.runtime_data = hub
     entry.async_on_unload(hub.async_stop)
+    entry.async_on_unload(entry.add_update_listener(_options_changed))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -43,3 +49,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) 
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await entry.runtime_data.sequences.async_flush()
     return unloaded
+
+
+async def _options_changed(hass: HomeAssistant, entry: StorefrontConfigEntry) -> None:
+    """Reload when the owner changed an option (other entry updates need no reload)."""
+    minutes = int(entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES))
+    if minutes != entry.runtime_data.offline.minutes:
+        await hass.config_entries.async_reload(entry.entry_id)

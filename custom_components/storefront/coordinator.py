@@ -14,7 +14,8 @@ from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
 
 from . import contract
-from .const import DOMAIN, LOGGER
+from .const import DEFAULT_OFFLINE_MINUTES, DOMAIN, LOGGER
+from .issues import OfflineWatch, contract_mismatch, contract_ok
 from .sequences import SequenceBook
 
 # Fired once per event a node reports (replays are dropped), for automations and history.
@@ -62,8 +63,16 @@ class RejectStats:
 class StoreHub:
     """Subscribes to `<root>/#` and turns valid payloads into per-node data."""
 
-    def __init__(self, hass: HomeAssistant, topic_root: str, entry_id: str) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        topic_root: str,
+        entry_id: str,
+        offline_minutes: int = DEFAULT_OFFLINE_MINUTES,
+    ) -> None:
         self.hass = hass
+        self.offline = OfflineWatch(hass, entry_id, offline_minutes)
+        self._mismatched: set[str] = set()  # nodes with an open contract-version issue
         self.topic_root = topic_root
         self.entry_id = entry_id
         self.nodes: dict[str, NodeData] = {}
@@ -100,6 +109,7 @@ class StoreHub:
 
     @callback
     def async_stop(self) -> None:
+        self.offline.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -120,8 +130,14 @@ class StoreHub:
             jpeg = _decode_image(value) if where.kind == "snapshot" else None
         except contract.ContractError as err:
             self.rejects.record(err, message.topic)
+            if err.field == "schema" and where.node_id not in self._mismatched:
+                self._mismatched.add(where.node_id)
+                contract_mismatch(self.hass, self.entry_id, where.node_id, str(err))
             self._changed()  # the rejected-messages diagnostic moves
             return
+        if where.node_id in self._mismatched:
+            self._mismatched.discard(where.node_id)
+            contract_ok(self.hass, self.entry_id, where.node_id)
         if where.event_type is not None:
             self._on_event(where.node_id, value)
             return
@@ -131,6 +147,11 @@ class StoreHub:
             if online != node.online:
                 LOGGER.info("Storefront node %s is %s", where.node_id, value)
             node.online = online
+            name = str((node.description or {}).get("name", where.node_id))
+            if online:
+                self.offline.came_online(where.node_id)
+            else:
+                self.offline.went_offline(where.node_id, name)
         elif where.kind in ("description", "state", "health"):
             setattr(node, where.kind, value)
         elif where.kind == "snapshot":
