@@ -49,9 +49,32 @@ class ZoneOccupied(StorefrontNodeEntity, BinarySensorEntity):
         return bool(dig(self.node.state, "occupancy", "zones", self.zone_id))
 
 
+class OverCapacity(StorefrontNodeEntity, BinarySensorEntity):
+    """On while more people are in view than the capacity the owner set."""
+
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM
+    _attr_translation_key = "over_capacity"
+
+    def __init__(self, hub: StoreHub, node_id: str) -> None:
+        super().__init__(hub, node_id, "over_capacity")
+
+    @property
+    def available(self) -> bool:
+        return (
+            super().available
+            and self.node.state is not None
+            and self.node_id in self.hub.capacities
+        )
+
+    @property
+    def is_on(self) -> bool:
+        people = dig(self.node.state, "occupancy", "total") or 0
+        return bool(people > self.hub.capacities.get(self.node_id, people))
+
+
 def node_binary_sensors(hub: StoreHub, node_id: str) -> list[Entity]:
     description = hub.nodes[node_id].description or {}
-    entities: list[Entity] = [Connectivity(hub, node_id)]
+    entities: list[Entity] = [Connectivity(hub, node_id), OverCapacity(hub, node_id)]
     entities += [
         ZoneOccupied(hub, node_id, z["id"], z["name"]) for z in description.get("zones", [])
     ]

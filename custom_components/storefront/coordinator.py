@@ -73,6 +73,7 @@ class StoreHub:
         self.hass = hass
         self.offline = OfflineWatch(hass, entry_id, offline_minutes)
         self._mismatched: set[str] = set()  # nodes with an open contract-version issue
+        self.capacities: dict[str, int] = {}  # set by the owner's capacity number entities
         self.topic_root = topic_root
         self.entry_id = entry_id
         self.nodes: dict[str, NodeData] = {}
@@ -95,6 +96,11 @@ class StoreHub:
         """Call `listener()` whenever any node's data changed; returns its remover."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    @callback
+    def async_notify(self) -> None:
+        """Tell every entity to refresh (e.g. the owner changed a capacity)."""
+        self._changed()
 
     @callback
     def _changed(self) -> None:

@@ -202,3 +202,33 @@ async def test_restored_count_shows_until_the_node_reports(
     assert hass.states.get(entity).state == "41"  # type: ignore[union-attr]
     node.publish("state", STATE, retain=True)
     await wait_for(hass, lambda: hass.states.get(entity).state == "42")  # type: ignore[union-attr]
+
+
+async def test_over_capacity_follows_the_capacity_the_owner_sets(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    publish_node(node)  # the description says capacity 25; the state has 3 people in view
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    await wait_for(
+        hass,
+        lambda: (
+            "entrance" in hub.nodes
+            and hub.nodes["entrance"].state is not None
+            and "entrance" in hub.capacities
+        ),
+    )
+    await hass.async_block_till_done()
+    capacity = entity_id(hass, store_entry, "entrance_capacity", "number")
+    assert hass.states.get(capacity).state == "25.0"  # type: ignore[union-attr]
+    assert value(hass, store_entry, "entrance_over_capacity", "binary_sensor") == "off"
+
+    await hass.services.async_call(
+        "number", "set_value", {"entity_id": capacity, "value": 2}, blocking=True
+    )
+    assert value(hass, store_entry, "entrance_over_capacity", "binary_sensor") == "on"
+
+    # The owner's capacity is kept across a restart of the store.
+    assert await hass.config_entries.async_unload(store_entry.entry_id)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    await wait_for(hass, lambda: store_entry.runtime_data.capacities.get("entrance") == 2)

@@ -1,0 +1,60 @@
+"""The capacity the owner allows per node: starts from the node's configured capacity, can be
+changed in the app, and is kept across restarts."""
+
+from __future__ import annotations
+
+from homeassistant.components.number import NumberMode, RestoreNumber
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from . import StorefrontConfigEntry
+from .coordinator import StoreHub
+from .entity import NodeWatcher, StorefrontNodeEntity
+
+DEFAULT_CAPACITY = 20
+
+
+class Capacity(StorefrontNodeEntity, RestoreNumber):
+    _attr_translation_key = "capacity"
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_native_min_value = 1
+    _attr_native_max_value = 1000
+    _attr_native_step = 1
+    _attr_mode = NumberMode.BOX
+    _attr_native_unit_of_measurement = "people"
+
+    def __init__(self, hub: StoreHub, node_id: str) -> None:
+        super().__init__(hub, node_id, "capacity")
+        configured = (hub.nodes[node_id].description or {}).get("capacity")
+        self._attr_native_value = float(configured or DEFAULT_CAPACITY)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        last = await self.async_get_last_number_data()
+        if last is not None and last.native_value is not None:
+            self._attr_native_value = last.native_value
+        self.hub.capacities[self.node_id] = int(self._attr_native_value or DEFAULT_CAPACITY)
+
+    @property
+    def available(self) -> bool:
+        return True  # the owner may set it while the node is offline
+
+    async def async_set_native_value(self, value: float) -> None:
+        self._attr_native_value = value
+        self.hub.capacities[self.node_id] = int(value)
+        self.hub.async_notify()
+
+
+def node_numbers(hub: StoreHub, node_id: str) -> list[Entity]:
+    return [Capacity(hub, node_id)]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: StorefrontConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    hub = entry.runtime_data
+    watcher = NodeWatcher(hub, lambda node_id: node_numbers(hub, node_id), async_add_entities)
+    watcher.check()
+    entry.async_on_unload(hub.async_add_listener(watcher.check))
