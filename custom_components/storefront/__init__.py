@@ -8,6 +8,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_OFFLINE_MINUTES, CONF_TOPIC_ROOT, DEFAULT_OFFLINE_MINUTES, DOMAIN
@@ -20,6 +21,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.EVENT,
     Platform.IMAGE,
     Platform.NUMBER,
     Platform.SENSOR,
@@ -62,3 +64,23 @@ async def _options_changed(hass: HomeAssistant, entry: StorefrontConfigEntry) ->
     minutes = int(entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES))
     if minutes != entry.runtime_data.offline.minutes:
         await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: StorefrontConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """The owner deletes a node's device: allowed only while the node is offline or gone.
+
+    Its retained topics are cleared on the broker, so a decommissioned node does not come back
+    at the next restart."""
+    hub = entry.runtime_data
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN or not identifier.startswith(f"{entry.entry_id}_"):
+            continue
+        node_id = identifier.removeprefix(f"{entry.entry_id}_")
+        node = hub.nodes.get(node_id)
+        if node is not None and node.online:
+            return False
+        await hub.async_forget_node(node_id)
+        return True
+    return False  # the store's own hub device stays

@@ -97,6 +97,15 @@ class StoreHub:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    async def async_forget_node(self, node_id: str) -> None:
+        """Drop a decommissioned node and clear its retained topics on the broker."""
+        self.nodes.pop(node_id, None)
+        for kind in ("availability", "description", "state", "health"):
+            await mqtt.async_publish(
+                self.hass, contract.topic(kind, self.topic_root, node_id), "", qos=1, retain=True
+            )
+        self._changed()
+
     @callback
     def async_notify(self) -> None:
         """Tell every entity to refresh (e.g. the owner changed a capacity)."""

@@ -54,7 +54,8 @@ class StorefrontNodeEntity(StorefrontEntity):
 
     @property
     def node(self) -> NodeData:
-        return self.hub.nodes[self.node_id]
+        # A node the owner just removed has no data; its entities are going away with it.
+        return self.hub.nodes.get(self.node_id) or NodeData(self.node_id)
 
     @property
     def available(self) -> bool:

@@ -105,3 +105,59 @@ async def test_malformed_event_is_refused_and_fires_nothing(
         await hass.async_add_executor_job(time.sleep, 0.1)
     assert hub.rejects.by_kind["event_crossing"] >= 1
     assert fired == []
+
+
+async def test_crossing_event_entity_and_device_removal(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher, hass_ws_client: Any
+) -> None:
+    from homeassistant.helpers import device_registry as dr
+    from homeassistant.helpers import entity_registry as er
+    from homeassistant.setup import async_setup_component
+
+    from custom_components.storefront.const import DOMAIN
+
+    assert await async_setup_component(hass, "config", {})
+    node.publish("availability", "online", retain=True)
+    node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    registry = er.async_get(hass)
+    key = f"{store_entry.entry_id}_entrance_line_door_crossing"
+    await wait_for(hass, lambda: registry.async_get_entity_id("event", DOMAIN, key) is not None)
+    entity_id = registry.async_get_entity_id("event", DOMAIN, key)
+    assert entity_id is not None
+    for _ in range(40):
+        node.publish("event/crossing", crossing(1, stream="eeee0000ffff1111"))
+        await hass.async_block_till_done()
+        if hass.states.get(entity_id).attributes.get("event_type"):  # type: ignore[union-attr]
+            break
+        await hass.async_add_executor_job(time.sleep, 0.1)
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["event_type"] == "in"
+    assert state.attributes["track"] == 1
+
+    # The owner cannot delete a node that is online; once it is offline, they can, and its
+    # retained topics are cleared so it does not come back.
+    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{store_entry.entry_id}_entrance")})
+    assert device is not None
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": store_entry.entry_id,
+            "device_id": device.id,
+        }
+    )
+    assert (await client.receive_json())["success"] is False
+    node.publish("availability", "offline", retain=True)
+    await wait_for(hass, lambda: not hub.nodes["entrance"].online)
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": store_entry.entry_id,
+            "device_id": device.id,
+        }
+    )
+    assert (await client.receive_json())["success"] is True
+    await wait_for(hass, lambda: "entrance" not in hub.nodes)
