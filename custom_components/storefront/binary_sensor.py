@@ -12,6 +12,9 @@ from . import StorefrontConfigEntry
 from .coordinator import StoreHub
 from .entity import NodeWatcher, StorefrontNodeEntity, dig
 
+# Pushed by the store hub: nothing to poll, so no limit on parallel updates.
+PARALLEL_UPDATES = 0
+
 
 class Connectivity(StorefrontNodeEntity, BinarySensorEntity):
     """On while the node is connected to the broker (its Last Will turns it off)."""

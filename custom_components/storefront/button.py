@@ -15,6 +15,9 @@ from .coordinator import StoreHub
 from .entity import NodeWatcher, StorefrontNodeEntity, node_device_id
 from .services import async_send_command
 
+# Pushed by the store hub: nothing to poll, so no limit on parallel updates.
+PARALLEL_UPDATES = 0
+
 
 class RequestSnapshot(StorefrontNodeEntity, ButtonEntity):
     _attr_translation_key = "request_snapshot"

@@ -14,6 +14,9 @@ from . import StorefrontConfigEntry
 from .coordinator import StoreHub
 from .entity import NodeWatcher, StorefrontNodeEntity
 
+# Pushed by the store hub: nothing to poll, so no limit on parallel updates.
+PARALLEL_UPDATES = 0
+
 
 class LineCrossing(StorefrontNodeEntity, EventEntity):
     _attr_translation_key = "crossing"

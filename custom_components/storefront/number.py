@@ -15,6 +15,9 @@ from .entity import NodeWatcher, StorefrontNodeEntity
 
 DEFAULT_CAPACITY = 20
 
+# Pushed by the store hub: nothing to poll, so no limit on parallel updates.
+PARALLEL_UPDATES = 0
+
 
 class Capacity(StorefrontNodeEntity, RestoreNumber):
     _attr_translation_key = "capacity"

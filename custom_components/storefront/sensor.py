@@ -25,6 +25,9 @@ from .entity import NodeWatcher, StorefrontNodeEntity, StorefrontStoreEntity, di
 
 PEOPLE = "people"
 
+# Pushed by the store hub: nothing to poll, so no limit on parallel updates.
+PARALLEL_UPDATES = 0
+
 
 @dataclass(frozen=True, kw_only=True)
 class NodeSensorDescription(SensorEntityDescription):
