@@ -73,7 +73,8 @@ class StoreHub:
         self.hass = hass
         self.offline = OfflineWatch(hass, entry_id, offline_minutes)
         self._mismatched: set[str] = set()  # nodes with an open contract-version issue
-        self.capacities: dict[str, int] = {}  # set by the owner's capacity number entities
+        self.capacities: dict[str, int] = {}
+        self.changed_node: str | None = None  # set by the owner's capacity number entities
         self.topic_root = topic_root
         self.entry_id = entry_id
         self.nodes: dict[str, NodeData] = {}
@@ -104,7 +105,7 @@ class StoreHub:
             await mqtt.async_publish(
                 self.hass, contract.topic(kind, self.topic_root, node_id), "", qos=1, retain=True
             )
-        self._changed()
+        self._changed(node_id)
 
     @callback
     def async_notify(self) -> None:
@@ -112,7 +113,10 @@ class StoreHub:
         self._changed()
 
     @callback
-    def _changed(self) -> None:
+    def _changed(self, node_id: str | None = None) -> None:
+        """Tell listeners; `changed_node` says whose data moved ("" = only the store's own,
+        None = everything), so each entity of 20 nodes need not rewrite its state each time."""
+        self.changed_node = node_id
         for listener in list(self._listeners):
             listener()
 
@@ -148,7 +152,7 @@ class StoreHub:
             if err.field == "schema" and where.node_id not in self._mismatched:
                 self._mismatched.add(where.node_id)
                 contract_mismatch(self.hass, self.entry_id, where.node_id, str(err))
-            self._changed()  # the rejected-messages diagnostic moves
+            self._changed("")  # only the rejected-messages diagnostic moves
             return
         if where.node_id in self._mismatched:
             self._mismatched.discard(where.node_id)
@@ -171,7 +175,7 @@ class StoreHub:
             setattr(node, where.kind, value)
         elif where.kind == "snapshot":
             node.snapshot, node.snapshot_jpeg = value, jpeg
-        self._changed()
+        self._changed(where.node_id)
 
     @callback
     def _on_event(self, node_id: str, event: dict[str, Any]) -> None:
@@ -192,7 +196,7 @@ class StoreHub:
             node.online = False
         elif where.kind in ("description", "state", "health"):
             setattr(node, where.kind, None)
-        self._changed()
+        self._changed(where.node_id)
 
 
 def _decode_image(snapshot: dict[str, Any]) -> bytes:

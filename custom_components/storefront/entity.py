@@ -52,6 +52,10 @@ class StorefrontNodeEntity(StorefrontEntity):
             via_device=(DOMAIN, hub.entry_id),
         )
 
+    def _handle_hub_update(self) -> None:
+        if self.hub.changed_node in (None, self.node_id):
+            self.async_write_ha_state()
+
     @property
     def node(self) -> NodeData:
         # A node the owner just removed has no data; its entities are going away with it.

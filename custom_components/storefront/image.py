@@ -27,6 +27,8 @@ class Snapshot(StorefrontNodeEntity, ImageEntity):
         ImageEntity.__init__(self, hass)
 
     def _handle_hub_update(self) -> None:
+        if self.hub.changed_node not in (None, self.node_id):
+            return
         snapshot = self.node.snapshot
         if snapshot is not None:
             updated = dt_util.utc_from_timestamp(snapshot["ts"])
