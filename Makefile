@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 COVERAGE_MIN := 95
 
-.PHONY: setup test lint typecheck pytest demo stop bench accuracy lock clean
+.PHONY: setup test lint typecheck pytest demo stop bench bench-ha accuracy lock clean
 
 ## setup: install Debian packages, the Python 3.13 venv and test footage (idempotent)
 setup:
@@ -39,6 +39,10 @@ bench: setup
 	  --output $(BENCH)/edge_vtest_int8.json
 	$(PY) -m tests.bench.bench_edge_mqtt --video $(VTEST) > $(BENCH)/edge_mqtt.json
 	$(PY) -m tests.bench.summary $(BENCH)
+
+## bench-ha: how much the integration absorbs from a real broker (20 nodes)
+bench-ha: setup
+	$(PY) -m pytest tests/integration/test_bench_ha.py -m bench -s -q -p no:cacheprovider
 
 ## accuracy: the node's counts on vtest.avi against the hand-made labels (docs/accuracy.md)
 accuracy: setup
