@@ -1,0 +1,210 @@
+"""Device triggers of a camera node: a shopper entered a zone, someone came in or went out
+through a line, more people than the capacity the owner set.
+
+Each trigger is resolved through registries that exist whether or not the store is loaded yet
+(automations may be set up before the integration): crossings listen for the store hub's
+`storefront_event` on the bus, the others follow the node's own entities.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import voluptuous as vol
+from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
+from homeassistant.components.device_automation.exceptions import (
+    InvalidDeviceAutomationConfig,
+)
+from homeassistant.components.homeassistant.triggers import event as event_trigger
+from homeassistant.components.homeassistant.triggers import state as state_trigger
+from homeassistant.const import (
+    CONF_DEVICE_ID,
+    CONF_DOMAIN,
+    CONF_ENTITY_ID,
+    CONF_EVENT_DATA,
+    CONF_PLATFORM,
+    CONF_TYPE,
+)
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HassJob,
+    HomeAssistant,
+    callback,
+)
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
+from homeassistant.helpers.typing import ConfigType
+
+from .const import CONF_TOPIC_ROOT, DOMAIN
+from .coordinator import EVENT_STOREFRONT
+
+CONF_SUBTYPE: Final = "subtype"
+ZONE_ENTERED: Final = "zone_entered"
+CROSSING_IN: Final = "crossing_in"
+CROSSING_OUT: Final = "crossing_out"
+OVER_CAPACITY: Final = "over_capacity"
+TRIGGER_TYPES: Final = (ZONE_ENTERED, CROSSING_IN, CROSSING_OUT, OVER_CAPACITY)
+
+# The subtype names the zone (zone_entered, required) or the line (crossings; left out: any line).
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {
+        vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES),
+        vol.Optional(CONF_SUBTYPE): cv.string,
+    }
+)
+
+
+class _Node:
+    """The store entry and node id behind a device, with the ids of its zones and lines."""
+
+    def __init__(self, hass: HomeAssistant, device_id: str) -> None:
+        device = dr.async_get(hass).async_get(device_id)
+        if device is None:
+            raise InvalidDeviceAutomationConfig(f"There is no device {device_id}")
+        for domain, identifier in device.identifiers:
+            entry_id, _, node_id = identifier.partition("_")
+            entry = hass.config_entries.async_get_entry(entry_id)
+            if domain == DOMAIN and node_id and entry is not None:
+                self.entry_id, self.node_id = entry_id, node_id
+                self.topic_root = str(entry.data[CONF_TOPIC_ROOT])
+                self.prefix = f"{entry_id}_{node_id}_"
+                self.entities = er.async_entries_for_device(er.async_get(hass), device_id)
+                return
+        raise InvalidDeviceAutomationConfig(f"{device.name} is not a Storefront camera node")
+
+    def _keys(self, start: str, end: str) -> list[str]:
+        """Ids from this node's entity unique ids `<prefix><start><id><end>`, in order."""
+        ids = []
+        for entity in self.entities:
+            key = entity.unique_id.removeprefix(self.prefix)
+            if key != entity.unique_id and key.startswith(start) and key.endswith(end):
+                ids.append(key[len(start) : -len(end)])
+        return sorted(ids)
+
+    @property
+    def zones(self) -> list[str]:
+        return self._keys("zone_", "_people")
+
+    @property
+    def lines(self) -> list[str]:
+        return self._keys("line_", "_crossing")
+
+    def entity_id(self, hass: HomeAssistant, platform: str, key: str) -> str:
+        entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, self.prefix + key)
+        if entity_id is None:
+            raise InvalidDeviceAutomationConfig(
+                f"Node {self.node_id} has no {platform} entity {key}"
+            )
+        return entity_id
+
+
+async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType) -> ConfigType:
+    config = TRIGGER_SCHEMA(config)
+    if config[CONF_TYPE] == ZONE_ENTERED and CONF_SUBTYPE not in config:
+        raise InvalidDeviceAutomationConfig("A zone_entered trigger names its zone in `subtype`")
+    return config
+
+
+async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, Any]]:
+    """What a node offers in the automation editor; the store hub device offers nothing."""
+    try:
+        node = _Node(hass, device_id)
+    except InvalidDeviceAutomationConfig:
+        return []
+    base = {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id}
+    triggers = [{**base, CONF_TYPE: ZONE_ENTERED, CONF_SUBTYPE: zone} for zone in node.zones]
+    for line in node.lines:
+        triggers += [
+            {**base, CONF_TYPE: kind, CONF_SUBTYPE: line} for kind in (CROSSING_IN, CROSSING_OUT)
+        ]
+    triggers.append({**base, CONF_TYPE: OVER_CAPACITY})
+    return triggers
+
+
+async def async_attach_trigger(
+    hass: HomeAssistant,
+    config: ConfigType,
+    action: TriggerActionType,
+    trigger_info: TriggerInfo,
+) -> CALLBACK_TYPE:
+    node = _Node(hass, config[CONF_DEVICE_ID])
+    kind = config[CONF_TYPE]
+    if kind in (CROSSING_IN, CROSSING_OUT):
+        event_data = {
+            "store": node.topic_root,
+            "node_id": node.node_id,
+            "type": "crossing",
+            "direction": "in" if kind == CROSSING_IN else "out",
+        }
+        if CONF_SUBTYPE in config:
+            event_data["line"] = config[CONF_SUBTYPE]
+        event_config = event_trigger.TRIGGER_SCHEMA(
+            {
+                CONF_PLATFORM: "event",
+                event_trigger.CONF_EVENT_TYPE: EVENT_STOREFRONT,
+                CONF_EVENT_DATA: event_data,
+            }
+        )
+        return await event_trigger.async_attach_trigger(
+            hass, event_config, action, trigger_info, platform_type="device"
+        )
+    if kind == OVER_CAPACITY:
+        state_config = state_trigger.TRIGGER_STATE_SCHEMA(
+            {
+                CONF_PLATFORM: "state",
+                CONF_ENTITY_ID: node.entity_id(hass, "binary_sensor", "over_capacity"),
+                state_trigger.CONF_FROM: "off",
+                state_trigger.CONF_TO: "on",
+            }
+        )
+        return await state_trigger.async_attach_trigger(
+            hass, state_config, action, trigger_info, platform_type="device"
+        )
+    return _attach_zone_entered(hass, node, config, action, trigger_info)
+
+
+def _attach_zone_entered(
+    hass: HomeAssistant,
+    node: _Node,
+    config: ConfigType,
+    action: TriggerActionType,
+    trigger_info: TriggerInfo,
+) -> CALLBACK_TYPE:
+    """Fires each time the zone's head count goes up, not only when it stops being empty
+    (a binary sensor's own trigger covers that): a second shopper at the window counts too."""
+    entity_id = node.entity_id(hass, "sensor", f"zone_{config[CONF_SUBTYPE]}_people")
+    job = HassJob(action)
+    trigger_data = trigger_info["trigger_data"]
+
+    @callback
+    def _changed(event: Event[EventStateChangedData]) -> None:
+        old, new = event.data["old_state"], event.data["new_state"]
+        if old is None or new is None:
+            return
+        try:
+            before, after = float(old.state), float(new.state)
+        except ValueError:  # unavailable / unknown: no entry to speak of
+            return
+        if after <= before:
+            return
+        hass.async_run_hass_job(
+            job,
+            {
+                "trigger": {
+                    **trigger_data,
+                    **config,
+                    CONF_ENTITY_ID: entity_id,
+                    "from_state": old,
+                    "to_state": new,
+                    "description": f"{new.name} went from {old.state} to {new.state}",
+                }
+            },
+            event.context,
+        )
+
+    return async_track_state_change_event(hass, [entity_id], _changed)
