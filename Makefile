@@ -64,7 +64,7 @@ stop:
 ## lock: re-resolve pinned dependencies after editing requirements/*.in
 lock:
 	$(VENV)/bin/uv pip compile requirements/test.in --python $(PY) \
-	  --python-platform x86_64-unknown-linux-gnu -o requirements/lock.txt
+	  --python-platform x86_64-manylinux_2_28 -o requirements/lock.txt
 
 clean:
 	rm -rf $(VENV) .assets .run

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 venv="$top/.venv"
 lock="$top/requirements/lock.txt"
-apt_packages=(mosquitto mosquitto-clients influxdb victoria-metrics)
+apt_packages=(mosquitto mosquitto-clients influxdb victoria-metrics chromium fonts-dejavu-core)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
