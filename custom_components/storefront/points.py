@@ -1,0 +1,236 @@
+"""What the store's MQTT messages become in InfluxDB: line protocol, one documented schema.
+
+docs/data-model.md is the reference for every measurement, tag and field written here. This
+module is pure (no Home Assistant imports): the analyst app's tests, the store simulator and the
+benchmarks write their data through exactly this code.
+
+The line protocol encoder is written by hand: it is twenty lines of escaping rules, and the
+client libraries that carry one bring a synchronous HTTP stack the integration does not use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+# Measurements (docs/data-model.md).
+OCCUPANCY: Final = "occupancy"
+NODE_OCCUPANCY: Final = "node_occupancy"
+CROSSING: Final = "crossing"
+VISIT: Final = "visit"
+DWELL: Final = "dwell"
+FOOTFALL: Final = "footfall"
+COUNTERS: Final = "counters"
+PERSONAS: Final = "personas"
+STOCK: Final = "stock"
+SHELF: Final = "shelf"
+IMPRESSION: Final = "impression"
+HEALTH: Final = "health"
+AVAILABILITY: Final = "availability"
+MEASUREMENTS: Final = (
+    OCCUPANCY,
+    NODE_OCCUPANCY,
+    CROSSING,
+    VISIT,
+    DWELL,
+    FOOTFALL,
+    COUNTERS,
+    PERSONAS,
+    STOCK,
+    SHELF,
+    IMPRESSION,
+    HEALTH,
+    AVAILABILITY,
+)
+
+Field = bool | int | float | str
+
+
+def _escape_key(text: str) -> str:
+    """Measurement names, tag keys/values and field keys: commas, equals signs, spaces."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(",", "\\,")
+        .replace("=", "\\=")
+        .replace(" ", "\\ ")
+        .replace("\n", "\\n")
+    )
+
+
+def _field(value: Field) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value}i"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else None  # InfluxDB has no NaN / inf
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def line(
+    measurement: str, tags: Mapping[str, str | None], fields: Mapping[str, Field | None], ns: int
+) -> str | None:
+    """One point in line protocol; None when no field has a value. Tags without a value
+    (or empty) are left out, as InfluxDB does; tags are sorted, as InfluxDB recommends."""
+    tag_part = "".join(f",{_escape_key(k)}={_escape_key(v)}" for k, v in sorted(tags.items()) if v)
+    encoded = [
+        f"{_escape_key(k)}={text}"
+        for k, v in fields.items()
+        if v is not None and (text := _field(v)) is not None
+    ]
+    if not encoded:
+        return None
+    return f"{_escape_key(measurement)}{tag_part} {','.join(encoded)} {ns}"
+
+
+def to_ns(ts: float) -> int:
+    return round(ts * 1_000_000) * 1000  # microseconds are what a node's clock is good for
+
+
+def event_ns(ts: float, seq: int) -> int:
+    """An event's time, with its sequence number in the nanoseconds: two events of one node
+    in the same microsecond stay two points (InfluxDB keeps one point per series and time)."""
+    return to_ns(ts) + seq % 1000
+
+
+class PointMaker:
+    """Turns one store's validated contract messages into points, tagged with the store's name,
+    the node and (for simulated nodes) `synthetic=true`."""
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+        self.synthetic: set[str] = set()
+
+    def _tags(self, node_id: str, **more: str | None) -> dict[str, str | None]:
+        tags: dict[str, str | None] = {"store": self.store, "node": node_id, **more}
+        if node_id in self.synthetic:
+            tags["synthetic"] = "true"
+        return tags
+
+    def _lines(
+        self, rows: Iterable[tuple[str, dict[str, str | None], dict[str, Field | None], int]]
+    ) -> list[str]:
+        return [text for row in rows if (text := line(*row)) is not None]
+
+    def description(self, node_id: str, description: Mapping[str, Any]) -> list[str]:
+        """Nothing is written; a simulated node's later points are tagged synthetic."""
+        if description.get("synthetic"):
+            self.synthetic.add(node_id)
+        else:
+            self.synthetic.discard(node_id)
+        return []
+
+    def availability(self, node_id: str, online: bool, ts: float) -> list[str]:
+        return self._lines([(AVAILABILITY, self._tags(node_id), {"online": online}, to_ns(ts))])
+
+    def occupancy(self, node_id: str, state: Mapping[str, Any], ts: float) -> list[str]:
+        """The head count now: per zone and for the node's whole view."""
+        occupancy = state.get("occupancy", {})
+        ns = to_ns(ts)
+        rows = [(NODE_OCCUPANCY, self._tags(node_id), {"people": occupancy.get("total")}, ns)]
+        rows += [
+            (OCCUPANCY, self._tags(node_id, zone=zone), {"people": people}, ns)
+            for zone, people in sorted(occupancy.get("zones", {}).items())
+        ]
+        return self._lines(rows)
+
+    def state(self, node_id: str, state: Mapping[str, Any]) -> list[str]:
+        """A retained state message: occupancy, and the counters since the node's midnight."""
+        ts = float(state["ts"])
+        ns = to_ns(ts)
+        counters = state.get("counters", {})
+        rows: list[tuple[str, dict[str, str | None], dict[str, Field | None], int]] = [
+            (COUNTERS, self._tags(node_id), {"visits": counters.get("visits")}, ns)
+        ]
+        rows += [
+            (
+                FOOTFALL,
+                self._tags(node_id, line=line_id),
+                {"in": c.get("in"), "out": c.get("out")},
+                ns,
+            )
+            for line_id, c in sorted(counters.get("lines", {}).items())
+        ]
+        rows += [
+            (PERSONAS, self._tags(node_id, persona=persona), {"visitors": count}, ns)
+            for persona, count in sorted((counters.get("personas") or {}).items())
+        ]
+        rows += [
+            (
+                STOCK,
+                self._tags(node_id, shelf=shelf),
+                {
+                    "level": _float(s.get("level")),
+                    "status": s.get("status"),
+                    "taken": s.get("taken"),
+                    "returned": s.get("returned"),
+                },
+                ns,
+            )
+            for shelf, s in sorted((state.get("stock") or {}).items())
+        ]
+        return self.occupancy(node_id, state, ts) + self._lines(rows)
+
+    def health(self, node_id: str, health: Mapping[str, Any]) -> list[str]:
+        queue = health.get("queue", {})
+        fields: dict[str, Field | None] = {
+            "fps": _float(health.get("fps")),
+            "inference_ms": _float(health.get("inference_ms")),
+            "skipped_frames": health.get("skipped_frames"),
+            "camera_ok": health.get("camera") == "ok",
+            "queue_depth": queue.get("depth"),
+            "queue_oldest_age_s": _float(queue.get("oldest_age_s")),
+            "queue_dropped": queue.get("dropped"),
+            "cpu_temp_c": _float(health.get("cpu_temp_c")),
+            "cpu_percent": _float(health.get("cpu_percent")),
+            "rss_mb": _float(health.get("rss_mb")),
+            "uptime_s": _float(health.get("uptime_s")),
+            "problems": len(health.get("problems", [])),
+        }
+        return self._lines([(HEALTH, self._tags(node_id), fields, to_ns(float(health["ts"])))])
+
+    def event(self, node_id: str, event: Mapping[str, Any]) -> list[str]:
+        ns = event_ns(float(event["ts"]), int(event["seq"]))
+        kind = event["type"]
+        seq = int(event["seq"])
+        rows: list[tuple[str, dict[str, str | None], dict[str, Field | None], int]] = []
+        if kind == "crossing":
+            tags = self._tags(node_id, line=event["line"], direction=event["direction"])
+            rows.append((CROSSING, tags, {"count": 1, "track": event["track"], "seq": seq}, ns))
+        elif kind == "visit":
+            zones: Mapping[str, float] = event.get("zones", {})
+            fields: dict[str, Field | None] = {
+                "duration_s": _float(event["duration_s"]),
+                "zones_visited": len(zones),
+                "group_size": event.get("group_size"),
+                "seq": seq,
+            }
+            rows.append((VISIT, self._tags(node_id, persona=event.get("persona")), fields, ns))
+            rows += [
+                (DWELL, self._tags(node_id, zone=zone), {"seconds": _float(seconds)}, ns)
+                for zone, seconds in sorted(zones.items())
+            ]
+        elif kind == "shelf":
+            tags = self._tags(
+                node_id, shelf=event["shelf"], change=event["change"], product=event.get("product")
+            )
+            fields = {"count": 1, "level": _float(event.get("level")), "seq": seq}
+            rows.append((SHELF, tags, fields, ns))
+        elif kind == "impression":
+            tags = self._tags(node_id, display=event["display"], offer=event.get("offer"))
+            fields = {
+                "count": 1,
+                "duration_s": _float(event.get("duration_s")),
+                "looked": event.get("looked"),
+                "attention_s": _float(event.get("attention_s")),
+                "seq": seq,
+            }
+            rows.append((IMPRESSION, tags, fields, ns))
+        return self._lines(rows)
+
+
+def _float(value: Any) -> float | None:
+    """JSON numbers may arrive as ints; InfluxDB keeps one type per field, so floats stay floats."""
+    return None if value is None else float(value)
