@@ -82,7 +82,7 @@ async def write_lines(
             headers=headers,
             data=body,
             timeout=TIMEOUT,
-            ssl=None if target.verify_ssl else False,
+            ssl=target.verify_ssl,
         ) as response:
             if response.status in (200, 204):
                 return
@@ -125,7 +125,7 @@ async def check(session: aiohttp.ClientSession, target: InfluxTarget) -> None:
             headers=headers,
             data=b"",
             timeout=TIMEOUT,
-            ssl=None if target.verify_ssl else False,
+            ssl=target.verify_ssl,
         ) as response:
             if response.status in (200, 204):
                 return
