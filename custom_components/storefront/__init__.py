@@ -11,8 +11,17 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_OFFLINE_MINUTES, CONF_TOPIC_ROOT, DEFAULT_OFFLINE_MINUTES, DOMAIN
+from .const import (
+    CONF_EXPORT,
+    CONF_OFFLINE_MINUTES,
+    CONF_STORE_NAME,
+    CONF_TOPIC_ROOT,
+    DEFAULT_OFFLINE_MINUTES,
+    DOMAIN,
+)
 from .coordinator import StoreHub
+from .export import StoreExport
+from .influx import InfluxTarget
 from .services import async_register_services
 
 type StorefrontConfigEntry = ConfigEntry[StoreHub]
@@ -44,7 +53,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -
         entry.entry_id,
         int(entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES)),
     )
-    await hub.async_start()
+    if export_options := entry.options.get(CONF_EXPORT):
+        hub.export = StoreExport(
+            hass, hub, entry.data[CONF_STORE_NAME], InfluxTarget.from_options(export_options)
+        )
+        await hub.export.async_start()  # before the hub subscribes: retained data is exported
+    try:
+        await hub.async_start()
+    except Exception:
+        if hub.export is not None:
+            await hub.export.async_stop()
+        raise
     entry.runtime_data = hub
     entry.async_on_unload(hub.async_stop)
     entry.async_on_unload(entry.add_update_listener(_options_changed))
@@ -55,14 +74,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -
 async def async_unload_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -> bool:
     """Unload a store; the hub's subscriptions end through async_on_unload."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    await entry.runtime_data.sequences.async_flush()
+    hub = entry.runtime_data
+    await hub.sequences.async_flush()
+    if hub.export is not None:
+        await hub.export.async_stop()  # writes what it can, keeps the rest on disk
     return unloaded
 
 
 async def _options_changed(hass: HomeAssistant, entry: StorefrontConfigEntry) -> None:
     """Reload when the owner changed an option (other entry updates need no reload)."""
+    hub = entry.runtime_data
     minutes = int(entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES))
-    if minutes != entry.runtime_data.offline.minutes:
+    export = entry.options.get(CONF_EXPORT)
+    running = hub.export.target if hub.export is not None else None
+    wanted = InfluxTarget.from_options(export) if export else None
+    if minutes != hub.offline.minutes or running != wanted:
         await hass.config_entries.async_reload(entry.entry_id)
 
 

@@ -8,16 +8,21 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 
-from . import contract
+from . import contract, influx
 from .const import (
+    CONF_EXPORT,
     CONF_OFFLINE_MINUTES,
     CONF_STORE_NAME,
     CONF_TOPIC_ROOT,
@@ -26,6 +31,7 @@ from .const import (
     DOMAIN,
     TOPIC_ROOT_PATTERN,
 )
+from .influx import API_V1, API_V2, InfluxTarget
 
 
 def _schema(defaults: dict[str, Any]) -> vol.Schema:
@@ -134,16 +140,25 @@ class StorefrontConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class StorefrontOptionsFlow(OptionsFlow):
-    """What the owner may tune without re-adding the store."""
+    """What the owner may tune without re-adding the store: the offline alert, and the InfluxDB
+    export (v1 or v2 API; the connection is tested before it is saved)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return self.async_show_menu(
+            step_id="init",
+            menu_options=["store", "influxdb_v1", "influxdb_v2", "export_off"],
+        )
+
+    def _save(self, **changes: Any) -> ConfigFlowResult:
+        options = {**self.config_entry.options, **changes}
+        return self.async_create_entry(data={k: v for k, v in options.items() if v is not None})
+
+    async def async_step_store(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_OFFLINE_MINUTES: int(user_input[CONF_OFFLINE_MINUTES])}
-            )
+            return self._save(**{CONF_OFFLINE_MINUTES: int(user_input[CONF_OFFLINE_MINUTES])})
         current = self.config_entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES)
         return self.async_show_form(
-            step_id="init",
+            step_id="store",
             data_schema=vol.Schema(
                 {
                     vol.Required(CONF_OFFLINE_MINUTES, default=current): NumberSelector(
@@ -158,3 +173,74 @@ class StorefrontOptionsFlow(OptionsFlow):
                 }
             ),
         )
+
+    async def async_step_influxdb_v1(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        return await self._export_step("influxdb_v1", API_V1, user_input)
+
+    async def async_step_influxdb_v2(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        return await self._export_step("influxdb_v2", API_V2, user_input)
+
+    async def async_step_export_off(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        return self._save(**{CONF_EXPORT: None})
+
+    async def _export_step(
+        self, step_id: str, api: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        current = self.config_entry.options.get(CONF_EXPORT) or {}
+        defaults = current if current.get("api") == api else {}
+        if user_input is not None:
+            defaults = user_input
+            options = {"api": api, **{k: v for k, v in user_input.items() if v not in ("", None)}}
+            target = InfluxTarget.from_options(options)
+            if not re.match(r"^https?://[^/\s]+", target.url):
+                errors["url"] = "invalid_url"
+            else:
+                session = async_get_clientsession(self.hass, verify_ssl=target.verify_ssl)
+                try:
+                    await influx.check(session, target)
+                except influx.InfluxError as err:
+                    errors["base"] = err.reason
+                    placeholders["error"] = str(err)
+            if not errors:
+                return self._save(**{CONF_EXPORT: options})
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(_export_schema(api), defaults),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+def _export_schema(api: str) -> vol.Schema:
+    text = TextSelector()
+    password = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+    fields: dict[Any, Any] = {
+        vol.Required("url"): TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+    }
+    if api == API_V1:
+        fields.update(
+            {
+                vol.Required("database", default="storefront"): text,
+                vol.Optional("retention_policy"): text,
+                vol.Optional("username"): text,
+                vol.Optional("password"): password,
+            }
+        )
+    else:
+        fields.update(
+            {
+                vol.Required("org"): text,
+                vol.Required("bucket", default="storefront"): text,
+                vol.Required("token"): password,
+            }
+        )
+    fields[vol.Required("verify_ssl", default=True)] = BooleanSelector()
+    return vol.Schema(fields)

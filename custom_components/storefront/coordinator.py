@@ -81,8 +81,10 @@ class StoreHub:
         self.rejects = RejectStats()
         self.sequences = SequenceBook(hass, entry_id)
         self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._message_listeners: list[Callable[[str, str, Any], None]] = []
         self._listeners: list[Callable[[], None]] = []
         self._unsubscribe: Callable[[], None] | None = None
+        self.export: Any = None  # the StoreExport while the InfluxDB export is on
 
     @callback
     def async_add_event_listener(
@@ -91,6 +93,16 @@ class StoreHub:
         """Call `listener(node_id, event)` once for every new event; returns its remover."""
         self._event_listeners.append(listener)
         return lambda: self._event_listeners.remove(listener)
+
+    @callback
+    def async_add_message_listener(
+        self, listener: Callable[[str, str, Any], None]
+    ) -> Callable[[], None]:
+        """Call `listener(node_id, kind, value)` for every accepted message: kind is
+        availability ("online"/"offline"), description, state, health or event (each event
+        once); returns its remover. The InfluxDB export listens here."""
+        self._message_listeners.append(listener)
+        return lambda: self._message_listeners.remove(listener)
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -173,7 +185,10 @@ class StoreHub:
                 self.offline.went_offline(where.node_id, name)
         elif where.kind in ("description", "state", "health"):
             setattr(node, where.kind, value)
-        elif where.kind == "snapshot":
+        if where.kind != "snapshot":
+            for message_listener in list(self._message_listeners):
+                message_listener(where.node_id, where.kind, value)
+        if where.kind == "snapshot":
             node.snapshot, node.snapshot_jpeg = value, jpeg
         self._changed(where.node_id)
 
@@ -186,6 +201,8 @@ class StoreHub:
         )
         for listener in list(self._event_listeners):
             listener(node_id, event)
+        for message_listener in list(self._message_listeners):
+            message_listener(node_id, "event", event)
 
     @callback
     def _forget(self, where: contract.Topic) -> None:

@@ -10,8 +10,9 @@ from homeassistant.core import HomeAssistant
 from . import StorefrontConfigEntry
 from .const import CONF_STORE_NAME
 
-# The store's name and the entry title name the business; hardware strings can carry serials.
-TO_REDACT = {CONF_STORE_NAME, "title", "hw_version"}
+# The store's name and the entry title name the business; hardware strings can carry serials;
+# the export's connection holds credentials and an address.
+TO_REDACT = {CONF_STORE_NAME, "title", "hw_version", "url", "username", "password", "token", "org"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -21,6 +22,7 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "topic_root": hub.topic_root,
+        "export": hub.export.diagnostics() if hub.export is not None else {"enabled": False},
         "rejected": {
             "total": hub.rejects.total,
             "by_kind": dict(hub.rejects.by_kind),

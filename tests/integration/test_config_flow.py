@@ -145,7 +145,11 @@ async def test_options_set_the_offline_alert_delay(hass: HomeAssistant) -> None:
     entry = MockConfigEntry(domain=DOMAIN, unique_id="storefront", data={})
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["step_id"] == "init"
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "store"}
+    )
+    assert result["step_id"] == "store"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_OFFLINE_MINUTES: 30}
     )
