@@ -57,6 +57,9 @@ class StoreExport:
             on_unreachable=self._unreachable,
             on_back=self._back,
         )
+        if ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id) is not None:
+            # The outage began before a restart: the first write that works closes the issue.
+            self.writer.stats.unreachable_since = time.time()
         await self.writer.start()
         self._unsubscribes += [
             self.hub.async_add_message_listener(self._on_message),
