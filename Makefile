@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 COVERAGE_MIN := 95
 
-.PHONY: setup test lint typecheck pytest demo stop bench bench-ha accuracy lock clean
+.PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data accuracy lock clean
 
 ## setup: install Debian packages, the Python 3.13 venv and test footage (idempotent)
 setup:
@@ -43,6 +43,11 @@ bench: setup
 ## bench-ha: how much the integration absorbs from a real broker (20 nodes)
 bench-ha: setup
 	$(PY) -m pytest tests/integration/test_bench_ha.py -m bench -s -q -p no:cacheprovider
+
+## bench-data: InfluxDB export throughput and loss across an outage (docs/benchmarks.md)
+bench-data: setup
+	mkdir -p $(BENCH)
+	$(PY) -m tests.bench.bench_export | tee $(BENCH)/export.json
 
 ## accuracy: the node's counts on vtest.avi against the hand-made labels (docs/accuracy.md)
 accuracy: setup

@@ -107,12 +107,11 @@ class InfluxWriter:
         self._wake.set()
         if self._task is not None:
             await self._task
-        if time.monotonic() >= self._retry_at:
-            try:
-                async with asyncio.timeout(grace_s):
-                    await self._drain()
-            except TimeoutError:
-                pass
+        try:
+            async with asyncio.timeout(grace_s):
+                await self._drain()
+        except TimeoutError:
+            pass
         await self._spill()
 
     async def _run(self) -> None:
