@@ -61,19 +61,26 @@ def feed(maker: PointMaker, writer: InfluxWriter, batch: list[tuple[str, str, An
     return added
 
 
+def influxql(server: Influxd, q: str, db: str = "") -> list[list[Any]]:
+    """Rows of one InfluxQL statement (a short blocking call: the bench's own bookkeeping)."""
+    body = requests.post(f"{server.url}/query", params={"db": db, "q": q}, timeout=30).json()
+    return [row for s in body["results"][0].get("series", []) for row in s["values"]]
+
+
 def count(server: Influxd, db: str) -> int:
-    body = requests.get(
-        f"{server.url}/query",
-        params={"db": db, "q": 'SELECT count("count") FROM "crossing"'},
-        timeout=30,
-    ).json()
-    series = body["results"][0].get("series", [])
-    return int(series[0]["values"][0][1]) if series else 0
+    rows = influxql(server, 'SELECT count("count") FROM "crossing"', db)
+    return int(rows[0][1]) if rows else 0
+
+
+async def until(condition: Any, within_s: float) -> None:
+    async with asyncio.timeout(within_s):
+        while not condition():  # noqa: ASYNC110 (polls the writer's own counter)
+            await asyncio.sleep(0.1)
 
 
 async def throughput(server: Influxd, workdir: Path) -> dict[str, Any]:
     db = "bench_throughput"
-    requests.post(f"{server.url}/query", params={"q": f"CREATE DATABASE {db}"}, timeout=10)
+    influxql(server, f"CREATE DATABASE {db}")
     stream = messages(60_000, time.time() - 3600)
     maker = PointMaker("Bench store")
     async with aiohttp.ClientSession() as session:
@@ -101,7 +108,7 @@ async def throughput(server: Influxd, workdir: Path) -> dict[str, Any]:
 
 async def outage(server: Influxd, workdir: Path) -> dict[str, Any]:
     db = "bench_outage"
-    requests.post(f"{server.url}/query", params={"q": f"CREATE DATABASE {db}"}, timeout=10)
+    influxql(server, f"CREATE DATABASE {db}")
     stream = [m for m in messages(30_000, time.time() - 3600) if m[2].get("type") == "crossing"]
     maker = PointMaker("Bench store")
     async with aiohttp.ClientSession() as session:
@@ -120,17 +127,11 @@ async def outage(server: Influxd, workdir: Path) -> dict[str, Any]:
             if step == 30:
                 server.start()  # ... for about 2.5 s
             await asyncio.sleep(0.1)
-        async with asyncio.timeout(120):  # the writer retries on its own (backoff <= 2 s)
-            while writer.pending:
-                await asyncio.sleep(0.1)
+        await until(lambda: not writer.pending, 120)  # it retries on its own (backoff <= 2 s)
         await writer.stop()
     written_back = count(server, db)
-    seqs = requests.get(
-        f"{server.url}/query",
-        params={"db": db, "q": 'SELECT "seq" FROM "crossing" WHERE "node" = \'node00\''},
-        timeout=30,
-    ).json()["results"][0]["series"][0]["values"]
-    node00 = [row[1] for row in seqs]
+    rows = influxql(server, 'SELECT "seq" FROM "crossing" WHERE "node" = \'node00\'', db)
+    node00 = [row[1] for row in rows]
     return {
         "crossings_sent": len(stream),
         "crossings_in_database": written_back,
