@@ -147,6 +147,7 @@ class Influxd(Server):
     name: str = "influxd"
     binary: str = "influxd"
     rpc_port: int = field(default_factory=free_port)
+    auth: bool = False  # with auth on, create the first (admin) user before anything else
 
     @property
     def url(self) -> str:
@@ -161,6 +162,7 @@ class Influxd(Server):
             f'[data]\n  dir = "{self.workdir}/data"\n  wal-dir = "{self.workdir}/wal"\n'
             "  query-log-enabled = false\n"
             f'[http]\n  bind-address = "127.0.0.1:{self.port}"\n  log-enabled = false\n'
+            f"  auth-enabled = {'true' if self.auth else 'false'}\n"
             "[monitor]\n  store-enabled = false\n"
             "[subscriber]\n  enabled = false\n"
             "[continuous_queries]\n  enabled = false\n"

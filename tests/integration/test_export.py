@@ -267,3 +267,32 @@ async def test_v2_write_path_into_victoria_metrics(
         await hass.async_add_executor_job(time.sleep, 0.2)
     by_zone = {s["metric"]["zone"]: s["values"][-1] for s in found}
     assert by_zone == {"window": 1, "counter": 2}
+
+
+async def test_options_name_refused_credentials(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher, tmp_path: Path
+) -> None:
+    server = Influxd(workdir=tmp_path / "auth", auth=True)
+    server.workdir.mkdir()
+    server.start()
+    try:
+        for q in (
+            "CREATE USER admin WITH PASSWORD 'right' WITH ALL PRIVILEGES",
+            "CREATE DATABASE storefront",
+        ):
+            await hass.async_add_executor_job(
+                lambda q=q: requests.post(
+                    f"{server.url}/query", params={"q": q, "u": "admin", "p": "right"}, timeout=10
+                )
+            )
+        assert await hass.config_entries.async_setup(store_entry.entry_id)
+        v1 = {"url": server.url, "database": "storefront", "username": "admin"}
+        result = await _options(hass, store_entry, "influxdb_v1", {**v1, "password": "wrong"})
+        assert result["errors"] == {"base": "invalid_auth"}
+        assert "credentials" in result["description_placeholders"]["error"]
+        result = await _options(hass, store_entry, "influxdb_v1", {**v1, "password": "right"})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert store_entry.runtime_data.export.target.password == "right"
+    finally:
+        server.stop()
