@@ -1,0 +1,44 @@
+"""Storefront analytics: the analyst app. Run `streamlit run streamlit_app/app.py`.
+
+Settings come from the environment or a TOML file (docs/analyst-app.md). Every page reads
+InfluxDB through `streamlit_app/data.py`; this file only wires the pages together.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run` executes this file as a script, with its own folder on sys.path; the pages
+# import the app as the package `streamlit_app`, as the tests and the benchmark do.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from streamlit_app import ui  # noqa: E402
+
+VIEWS = Path(__file__).resolve().parent / "views"
+
+st.set_page_config(
+    page_title="Storefront analytics", page_icon=":material/storefront:", layout="wide"
+)
+page = st.navigation(
+    {
+        "Footfall": [
+            st.Page(
+                VIEWS / "overview.py", title="Overview", icon=":material/dashboard:", default=True
+            ),
+            st.Page(VIEWS / "traffic.py", title="Traffic", icon=":material/directions_walk:"),
+            st.Page(VIEWS / "zones.py", title="Zones & dwell", icon=":material/timer:"),
+        ],
+        "When the nodes produce it": [
+            st.Page(VIEWS / "personas.py", title="Personas", icon=":material/groups:"),
+            st.Page(VIEWS / "shelves.py", title="Shelves", icon=":material/shelves:"),
+            st.Page(VIEWS / "displays.py", title="Displays", icon=":material/tv:"),
+        ],
+    }
+)
+ui.setup()
+page.run()

@@ -1,0 +1,195 @@
+"""The query module against a real InfluxDB, without Streamlit: what the pages and the
+benchmark call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+import requests
+
+from custom_components.storefront.influx import InfluxTarget, write_lines
+from custom_components.storefront.points import PointMaker
+from streamlit_app import data
+from streamlit_app.config import Settings
+from streamlit_app.influxql import CHUNK_SIZE, InfluxClient, InfluxRefused, InfluxUnreachable
+from tests.servers import Influxd, free_port
+from tests.streamlit import dataset
+
+DATABASE = "streamlit_data"
+
+
+@pytest.fixture
+def client(influxd: Influxd, store_data: dataset.Dataset) -> InfluxClient:
+    return InfluxClient(Settings(url=influxd.url, database=DATABASE, timezone=dataset.TZ))
+
+
+SCOPE = data.Scope(tz=dataset.TZ)
+
+
+def _write(url: str, database: str, lines: list[str], rp: str = "") -> None:
+    async def send() -> None:
+        target = InfluxTarget(url, database=database, retention_policy=rp)
+        async with aiohttp.ClientSession() as session:
+            await write_lines(session, target, lines)
+
+    asyncio.run(send())
+
+
+def test_a_running_day_is_compared_with_the_same_hours_a_week_ago(
+    client: InfluxClient, store_data: dataset.Dataset
+) -> None:
+    day = store_data.today - timedelta(days=1)
+    midnight = datetime.combine(day, time(), store_data.tz)
+    now = midnight + timedelta(hours=14)  # as if the app were opened at 14:00 that day
+    overview = data.overview(client, SCOPE, day, now)
+    assert overview.partial
+    assert overview.window.end == now
+    week = timedelta(days=7)
+    assert overview.previous_window.end == now - week
+
+    def entries(start: datetime, end: datetime) -> int:
+        return sum(
+            1
+            for c in store_data.crossings
+            if c.direction == "in"
+            and not c.synthetic
+            and start.timestamp() <= c.ts < end.timestamp()
+        )
+
+    assert overview.current.visitors == entries(midnight, now)
+    assert overview.previous.visitors == entries(midnight - week, now - week)
+    assert 0 < overview.current.visitors < store_data.entries(day, day)
+    whole = data.overview(client, SCOPE, day, midnight + timedelta(days=2))
+    assert not whole.partial
+    assert whole.current.visitors == store_data.entries(day, day)
+    assert whole.current.peak_occupancy == store_data.peak_occupancy(day)
+    assert whole.occupancy["selected"].max() == whole.current.peak_occupancy
+    assert whole.hourly["selected"].sum() == whole.current.visitors
+
+
+def test_hourly_entries_and_heatmap_add_up(
+    client: InfluxClient, store_data: dataset.Dataset
+) -> None:
+    last = store_data.today - timedelta(days=1)
+    first = last - timedelta(days=13)
+    traffic = data.traffic(client, SCOPE, data.Window.days(first, last, dataset.TZ))
+    assert len(traffic.hourly) == 14 * 24  # fill(0): every hour, also the closed ones
+    per_slot: dict[tuple[int, int], int] = defaultdict(int)
+    for crossing in store_data.select(store_data.crossings, first, last):
+        if crossing.direction == "in":
+            moment = datetime.fromtimestamp(crossing.ts, store_data.tz)
+            per_slot[(moment.weekday(), moment.hour)] += 1
+    heatmap = traffic.heatmap()
+    assert len(heatmap) == 7 * 24
+    for row in heatmap.itertuples(index=False):
+        weekday = data.WEEKDAYS.index(row.weekday)
+        # Two of each weekday in fourteen days: the average is half the sum.
+        assert row.entries == pytest.approx(per_slot[(weekday, row.hour)] / 2)
+    by_hour = traffic.by_hour_of_day()
+    assert by_hour["entries"].sum() * 14 == pytest.approx(store_data.entries(first, last))
+
+
+def test_occupancy_profile_through_the_day(
+    client: InfluxClient, store_data: dataset.Dataset
+) -> None:
+    day = store_data.today - timedelta(days=1)
+    zones = data.zones(client, SCOPE, data.Window.days(day, day, dataset.TZ))
+    assert zones.interval == "5m"
+    profile = zones.profile()
+    readings = [r for r in store_data.select(store_data.occupancy, day, day) if r.node == "floor"]
+    for reading in readings:
+        moment = datetime.fromtimestamp(reading.ts, store_data.tz)
+        row = profile[
+            (profile["time_of_day"] == moment.strftime("%H:%M"))
+            & (profile["zone"] == "Main Street · floor · aisle")
+        ]
+        assert row["people"].tolist() == [reading.zones["aisle"]]
+
+
+def test_dwell_beyond_the_sample_size_is_estimated_from_a_sample(
+    client: InfluxClient, store_data: dataset.Dataset
+) -> None:
+    last = store_data.today - timedelta(days=1)
+    first = last - timedelta(days=6)
+    window = data.Window.days(first, last, dataset.TZ)
+    exact = data.zones(client, SCOPE, window)
+    assert not exact.sampled
+    sampled = data.zones(client, SCOPE, window, sample_size=20)
+    assert sampled.sampled
+    expected = store_data.dwell(first, last)
+    for row in sampled.dwell.itertuples(index=False):
+        seconds = expected[(row.store, row.node, row.zone)]
+        assert row.sampled == (len(seconds) > 20)
+        assert row.visits == len(seconds)  # counts and means stay exact
+        assert row.mean_s == pytest.approx(sum(seconds) / len(seconds))
+        assert {row.p10, row.p50, row.p90} <= set(seconds)
+    shares = sampled.histogram.groupby(["store", "node", "zone"])["share"].sum()
+    assert shares.to_numpy() == pytest.approx(1.0)
+    exact_shares = exact.histogram.set_index(["store", "node", "zone", "bin"])["share"]
+    seconds = expected[("Main Street", "floor", "aisle")]
+    under_10 = sum(1 for s in seconds if s < 10) / len(seconds)
+    assert exact_shares[("Main Street", "floor", "aisle", "0 s to 10 s")] == pytest.approx(under_10)
+
+
+def test_store_names_with_quotes_are_escaped(influxd: Influxd) -> None:
+    store = 'Bob\'s "Corner" Shop'
+    database = "streamlit_data_quotes"
+    dataset.create_database(influxd.url, database)
+    maker = PointMaker(store)
+    event = dataset.example("event_crossing")
+    now = datetime.now(tz=ZoneInfo(dataset.TZ))
+    event["ts"] = (now - timedelta(minutes=5)).timestamp()
+    _write(influxd.url, database, maker.event("entrance", event))
+    client = InfluxClient(Settings(url=influxd.url, database=database, timezone=dataset.TZ))
+    assert data.options(client).stores == (store,)
+    window = data.Window.days(now.date(), now.date(), dataset.TZ)
+    scope = data.Scope(stores=(store,), nodes=((store, "entrance"),), tz=dataset.TZ)
+    assert data.traffic(client, scope, window).lines["entries"].tolist() == [1]
+    other = data.Scope(stores=("Bob's",), tz=dataset.TZ)
+    assert data.traffic(client, other, window).empty
+
+
+def test_reads_a_named_retention_policy(influxd: Influxd) -> None:
+    database = "streamlit_data_rp"
+    dataset.create_database(influxd.url, database)
+    requests.post(
+        f"{influxd.url}/query",
+        params={"q": f'CREATE RETENTION POLICY "keep" ON "{database}" DURATION 400d REPLICATION 1'},
+        timeout=10,
+    ).raise_for_status()
+    event = dataset.example("event_crossing")
+    now = datetime.now(tz=ZoneInfo(dataset.TZ))
+    event["ts"] = (now - timedelta(minutes=5)).timestamp()
+    _write(influxd.url, database, PointMaker("Main Street").event("entrance", event), rp="keep")
+    window = data.Window.days(now.date(), now.date(), dataset.TZ)
+    for rp, expected in (("keep", [1]), ("", [])):
+        settings = Settings(
+            url=influxd.url, database=database, retention_policy=rp, timezone=dataset.TZ
+        )
+        lines = data.traffic(InfluxClient(settings), SCOPE, window).lines
+        assert lines["entries"].tolist() == expected
+
+
+def test_long_answers_arrive_whole(client: InfluxClient, store_data: dataset.Dataset) -> None:
+    """More rows than one chunk: the chunks of the one series are joined."""
+    (series,) = client.query('SELECT "people", "zone" FROM "occupancy" WHERE time > 0')
+    expected = sum(len(r.zones) for r in store_data.occupancy)
+    assert expected > CHUNK_SIZE
+    assert len(series.values) == expected
+
+
+def test_unreachable_and_refused_are_told_apart(influxd: Influxd) -> None:
+    closed = InfluxClient(Settings(url=f"http://127.0.0.1:{free_port()}"))
+    with pytest.raises(InfluxUnreachable) as unreachable:
+        data.options(closed)
+    assert "curl" in unreachable.value.hint
+    missing = InfluxClient(Settings(url=influxd.url, database="streamlit_data_missing"))
+    with pytest.raises(InfluxRefused) as refused:
+        data.options(missing)
+    assert "does not exist" in str(refused.value)
+    assert "STOREFRONT_INFLUX_DB" in refused.value.hint
