@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from .config import ConfigError, load_config
 from .detect import ModelError
 
 EXIT_USAGE = 2
+TOPIC_ROOT = re.compile(r"^[a-z0-9_-]+(/[a-z0-9_-]+){0,3}$")
 
 
 def _write_json(data: dict[str, Any], output: str | None) -> None:
@@ -76,6 +78,56 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_node(args.config)
 
 
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .simulator import BrokerError, LiveSimulation, Store, parse_start
+
+    if not TOPIC_ROOT.match(args.topic_root):
+        raise ValueError(
+            f"--topic-root: {args.topic_root!r} is not 1-4 levels of a-z, 0-9, _ and - "
+            "separated by /"
+        )
+    store = Store(nodes=args.nodes, seed=args.seed, timezone=args.timezone)
+    start = parse_start(args.start, args.timezone)
+    password = None
+    if args.password_file:
+        password = Path(args.password_file).read_text(encoding="utf-8").strip()
+    sim = LiveSimulation(
+        store,
+        args.host,
+        args.port,
+        args.topic_root,
+        username=args.username,
+        password=password,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print(
+        f"simulate: {len(store.nodes)} synthetic node(s) {', '.join(store.node_ids)} "
+        f"on mqtt://{args.host}:{args.port} under {args.topic_root}/, speed {args.speed:g}x, "
+        f"seed {args.seed}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        counts = sim.run(
+            speed=args.speed,
+            start_ts=start,
+            seconds=args.seconds,
+            stop=stop,
+            connect_timeout_s=args.connect_timeout,
+        )
+    except BrokerError as err:
+        print(f"storefront-edge: error: {err}", file=sys.stderr)
+        return 1
+    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+    print(f"simulate: published {summary or 'nothing'}", file=sys.stderr)
+    return 0
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(
@@ -118,6 +170,41 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--labels", required=True, help="labels JSON (see tests/data/)")
     sc.add_argument("--output", help="write the JSON here (default: standard output)")
     sc.set_defaults(handler=_cmd_score)
+
+    si = commands.add_parser(
+        "simulate",
+        help="publish made-up shop traffic from synthetic nodes sim-1..sim-N to a broker",
+        description="Synthetic nodes (ids sim-1.., marked synthetic in their description) "
+        "publish a shop's day by the MQTT contract: opening hours, lunch and after-work peaks, "
+        "zones and dwell, visits, crossings, shelves, state and health. Deterministic in --seed.",
+    )
+    si.add_argument("--nodes", type=int, default=3, help="how many nodes (default 3)")
+    si.add_argument("--seed", type=int, default=1, help="same seed, same traffic (default 1)")
+    si.add_argument("--host", default="127.0.0.1", help="MQTT broker (default 127.0.0.1)")
+    si.add_argument("--port", type=int, default=1883, help="MQTT port (default 1883)")
+    si.add_argument("--username", help="MQTT user name (default: none)")
+    si.add_argument("--password-file", help="file holding the MQTT password")
+    si.add_argument("--topic-root", default="storefront", help="topic root (default storefront)")
+    si.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second (default 1; above 1 the clock runs ahead)",
+    )
+    si.add_argument("--start", help="simulated start, ISO date-time in --timezone (default: now)")
+    si.add_argument(
+        "--seconds", type=float, default=0, help="stop after this many real seconds (0: never)"
+    )
+    si.add_argument(
+        "--timezone", default="Europe/Berlin", help="the nodes' timezone (default Europe/Berlin)"
+    )
+    si.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=15.0,
+        help="give up when the broker is not reachable within this many seconds (default 15)",
+    )
+    si.set_defaults(handler=_cmd_simulate)
 
     cc = commands.add_parser("check-config", help="validate a node YAML and say what is wrong")
     cc.add_argument("config")
