@@ -57,14 +57,17 @@ accuracy: setup
 	  --output $(BENCH)/accuracy_vtest.json
 	cat $(BENCH)/accuracy_vtest.json
 
-## demo: broker + a camera node on the bundled footage, on 127.0.0.1 (Ctrl-C or make stop)
+## demo: the whole system on 127.0.0.1 — broker, InfluxDB, Home Assistant, a camera node on the
+##   bundled footage, the analyst app (scripts/demo.py). In the foreground until Ctrl-C or
+##   make stop; DETACH=1 returns once everything is up; SIMULATE=N adds N synthetic nodes
+##   and their last HISTORY_DAYS (default 7) days in InfluxDB.
 demo: setup
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py $(if $(filter 1 yes true,$(DETACH)),--detach) \
+	  $(if $(SIMULATE),--simulate $(SIMULATE)) $(if $(HISTORY_DAYS),--history-days $(HISTORY_DAYS))
 
-## stop: stop everything `make demo` started, by pid
+## stop: stop everything `make demo` started, by pid, and wait until it has exited
 stop:
-	@if [ -f .run/demo.pids ]; then xargs -r kill < .run/demo.pids || true; rm -f .run/demo.pids; \
-	  echo "demo stopped"; else echo "no demo running"; fi
+	@$(if $(wildcard $(PY)),$(PY),python3) scripts/demo.py stop
 
 ## lock: re-resolve pinned dependencies after editing requirements/*.in
 lock:

@@ -27,6 +27,7 @@ ENV_FIELDS: Final = {
     "STOREFRONT_INFLUX_PASSWORD": "password",
     "STOREFRONT_TIMEZONE": "timezone",
     "STOREFRONT_APP_CACHE_TTL": "cache_ttl_s",
+    "STOREFRONT_INCLUDE_SYNTHETIC": "include_synthetic",
 }
 
 # TOML table -> the Settings fields it may hold.
@@ -40,7 +41,7 @@ FILE_TABLES: Final = {
         "timeout_s",
         "verify_ssl",
     ),
-    "app": ("timezone", "cache_ttl_s"),
+    "app": ("timezone", "cache_ttl_s", "include_synthetic"),
 }
 
 
@@ -61,6 +62,7 @@ class Settings:
     verify_ssl: bool = True
     timezone: str = "UTC"
     cache_ttl_s: int = 300
+    include_synthetic: bool = False  # the "Include simulated nodes" box starts ticked
     source: str = "defaults"  # where the values came from, for error messages
 
     @property

@@ -245,6 +245,7 @@ def _sidebar(settings: Settings, options: data.Options) -> Context:
         )
         synthetic = options.has_synthetic and st.checkbox(
             "Include simulated nodes",
+            value=settings.include_synthetic,
             key="synthetic",
             help="Nodes of the store simulator write their points with synthetic=true.",
         )

@@ -25,6 +25,7 @@ def test_environment() -> None:
             "STOREFRONT_INFLUX_PASSWORD": "s3cret",
             "STOREFRONT_TIMEZONE": "Europe/Berlin",
             "STOREFRONT_APP_CACHE_TTL": "60",
+            "STOREFRONT_INCLUDE_SYNTHETIC": "yes",
         }
     )
     assert settings.url == "https://influx.example:8086"
@@ -34,6 +35,8 @@ def test_environment() -> None:
         "s3cret",
     )
     assert (settings.timezone, settings.cache_ttl_s) == ("Europe/Berlin", 60)
+    assert settings.include_synthetic is True
+    assert load_settings({}).include_synthetic is False
     assert "s3cret" not in repr(settings)
 
 

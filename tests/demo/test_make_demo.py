@@ -1,0 +1,162 @@
+"""`make demo` end to end: every part comes up on 127.0.0.1, the camera node's counts reach Home
+Assistant and InfluxDB, the analyst app answers, and `make stop` leaves nothing running.
+
+The demo runs detached in a run directory of the test's own (`STOREFRONT_RUN_DIR`), on ports it
+finds free, so a demo the user has running is not disturbed. It takes about a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {
+    "ha_url",
+    "ha_token",
+    "ha_user",
+    "ha_password",
+    "streamlit_url",
+    "influx_url",
+    "influx_db",
+    "mqtt_host",
+    "mqtt_port",
+}
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and has not exited (a zombie waiting to be collected has)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def _eventually(probe: Callable[[], Any], what: str, within_s: float = 90.0) -> Any:
+    """Poll until `probe` returns something truthy; fail naming `what` after `within_s`."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            value = probe()
+        except requests.RequestException:
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"not seen in time: {what}")
+        time.sleep(1)
+
+
+def _people_in_view(info: dict[str, Any], device: str) -> float | None:
+    response = requests.get(
+        f"{info['ha_url']}/api/states",
+        headers={"Authorization": f"Bearer {info['ha_token']}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    for state in response.json():
+        if state["attributes"].get("friendly_name") == f"{device} People in view":
+            try:
+                return float(state["state"])
+            except ValueError:
+                return None
+    return None
+
+
+def _influx_count(info: dict[str, Any], where: str) -> int:
+    response = requests.get(
+        f"{info['influx_url']}/query",
+        params={"db": info["influx_db"], "q": f"SELECT count(people) FROM node_occupancy {where}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    series = response.json()["results"][0].get("series") or [{"values": [[0, 0]]}]
+    return int(series[0]["values"][0][1])
+
+
+@pytest.mark.timeout(360)
+def test_make_demo_brings_up_the_whole_system_and_make_stop_ends_it(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    env = {**os.environ, "STOREFRONT_RUN_DIR": str(run)}
+    demo = subprocess.run(
+        ["make", "--no-print-directory", "demo", "DETACH=1", "SIMULATE=1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    pids: list[int] = []
+    try:
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        info = json.loads((run / "demo.json").read_text())
+        assert set(info) == KEYS
+        assert info["ha_password"] in demo.stdout
+        assert info["ha_url"] in demo.stdout
+        # The synthetic node's past week is there before anything live arrives.
+        assert _influx_count(info, "WHERE synthetic = 'true' AND time < now() - 6d") > 0
+        pids = [int(pid) for pid in (run / "demo.pids").read_text().split()]
+        assert len(pids) == 6  # broker, influxd, Home Assistant, node, simulator, app
+        assert all(_alive(pid) for pid in pids)
+
+        # Home Assistant shows the camera node's people count (from vtest.avi) and the
+        # synthetic node's, read with the token the demo made.
+        people = _eventually(
+            lambda: _people_in_view(info, "Entrance camera") is not None,
+            "the camera node's people count in Home Assistant",
+        )
+        assert people
+        _eventually(
+            lambda: _people_in_view(info, "Synthetic shop entrance 1") is not None,
+            "the synthetic node in Home Assistant",
+        )
+        # The export writes both into InfluxDB; simulated points are tagged so.
+        _eventually(
+            lambda: _influx_count(info, "WHERE node = 'entrance'") > 0,
+            "the camera node's occupancy in InfluxDB",
+        )
+        _eventually(
+            lambda: _influx_count(info, "WHERE synthetic = 'true'") > 0,
+            "the synthetic node's occupancy in InfluxDB",
+        )
+        health = requests.get(f"{info['streamlit_url']}/_stcore/health", timeout=10)
+        assert health.status_code == 200
+        assert health.text == "ok"
+
+        # A second `make demo` while this one runs says so and starts nothing.
+        again = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "python"), "scripts/demo.py", "--detach"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert again.returncode == 0
+        assert "already running" in again.stdout
+        assert [int(p) for p in (run / "demo.pids").read_text().split()] == pids
+    finally:
+        stop = subprocess.run(
+            ["make", "--no-print-directory", "stop"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert "demo stopped" in stop.stdout
+    assert [pid for pid in pids if _alive(pid)] == []
+    assert not (run / "demo.pids").exists()
