@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import time
@@ -78,6 +79,8 @@ class StoreHub:
         self.topic_root = topic_root
         self.entry_id = entry_id
         self.nodes: dict[str, NodeData] = {}
+        # Commands waiting for the node's reply, by request id (see services.py).
+        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.rejects = RejectStats()
         self.sequences = SequenceBook(hass, entry_id)
         self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
@@ -148,7 +151,10 @@ class StoreHub:
     @callback
     def _on_message(self, message: mqtt.ReceiveMessage) -> None:
         where = contract.parse_topic(self.topic_root, message.topic)
-        if where is None or where.kind in ("command", "reply"):
+        if where is None or where.kind == "command":
+            return
+        if where.kind == "reply":
+            self._on_reply(message)
             return
         payload = message.payload
         if not payload:
@@ -191,6 +197,26 @@ class StoreHub:
         if where.kind == "snapshot":
             node.snapshot, node.snapshot_jpeg = value, jpeg
         self._changed(where.node_id)
+
+    def expect_reply(self, request_id: str) -> asyncio.Future[dict[str, Any]]:
+        """A future that gets the node's reply to the command with this id."""
+        future: asyncio.Future[dict[str, Any]] = self.hass.loop.create_future()
+        self._replies[request_id] = future
+        future.add_done_callback(lambda _f: self._replies.pop(request_id, None))
+        return future
+
+    @callback
+    def _on_reply(self, message: mqtt.ReceiveMessage) -> None:
+        """Replies only matter to whoever sent the command; others are not this hub's."""
+        try:
+            reply = contract.parse("reply", message.payload)
+        except contract.ContractError as err:
+            self.rejects.record(err, message.topic)
+            self._changed("")
+            return
+        future = self._replies.get(reply["id"])
+        if future is not None and not future.done():
+            future.set_result(reply)
 
     @callback
     def _on_event(self, node_id: str, event: dict[str, Any]) -> None:

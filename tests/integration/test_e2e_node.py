@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
+from custom_components.storefront.coordinator import NodeData
 from tests.edge.conftest import write_clip
 from tests.integration.conftest import wait_for
 from tests.servers import Mosquitto
@@ -118,3 +121,43 @@ async def test_real_node_drives_the_entities(
         within_s=30,
     )
     assert int(_state(hass, store_entry, "walkway_line_door_in")) >= door_in
+
+
+async def test_reload_config_from_home_assistant(
+    hass: HomeAssistant,
+    store_entry: MockConfigEntry,
+    edge_node: subprocess.Popen[bytes],
+    tmp_path: Path,
+) -> None:
+    """The owner edits the node's zones and reloads from Home Assistant; a broken file is
+    refused with the node's reason, and the node keeps counting with what it had."""
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    await wait_for(hass, lambda: (hub.nodes.get("walkway") or NodeData("")).online, within_s=60)
+    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{store_entry.entry_id}_walkway")})
+    assert device is not None
+    path = tmp_path / "node.yaml"
+    config = yaml.safe_load(path.read_text())
+
+    config["zones"].append(
+        {"id": "bench", "name": "Bench", "polygon": [[0, 0], [0.3, 0], [0.3, 0.2], [0, 0.2]]}
+    )
+    path.write_text(yaml.safe_dump(config))
+    await hass.services.async_call(DOMAIN, "reload_config", {"device_id": device.id}, blocking=True)
+
+    def zones() -> list[str]:
+        description = hub.nodes["walkway"].description or {}
+        return [zone["id"] for zone in description.get("zones", [])]
+
+    await wait_for(hass, lambda: zones() == ["path", "bench"], within_s=30)
+
+    config["zones"][1]["polygon"] = [[0, 0], [0.3, 0]]
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(HomeAssistantError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "reload_config", {"device_id": device.id}, blocking=True
+        )
+    assert caught.value.translation_key == "command_refused"
+    assert "zones[1].polygon" in str(caught.value.translation_placeholders)
+    assert edge_node.poll() is None
+    assert zones() == ["path", "bench"]

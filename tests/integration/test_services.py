@@ -6,12 +6,13 @@ import json
 
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront import contract
+from custom_components.storefront import contract, services
 from custom_components.storefront.const import DOMAIN
+from tests.integration.conftest import NodePublisher, wait_for
 from tests.mqtt_probe import Probe
 from tests.servers import Mosquitto
 
@@ -79,3 +80,35 @@ async def test_action_when_the_store_is_not_loaded(
             DOMAIN, "request_snapshot", {"device_id": device_id}, blocking=True
         )
     assert caught.value.translation_key == "store_not_loaded"
+
+
+async def test_reload_config_without_an_answer_says_so(
+    hass: HomeAssistant,
+    store_entry: MockConfigEntry,
+    mqtt_broker: Mosquitto,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No node listens on the real broker: the action fails naming the node, it does not hang."""
+    monkeypatch.setattr(services, "REPLY_TIMEOUT_S", 0.5)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    device_id = _node_device(hass, store_entry, "entrance")
+    with pytest.raises(HomeAssistantError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "reload_config", {"device_id": device_id}, blocking=True
+        )
+    assert caught.value.translation_key == "no_reply"
+    assert caught.value.translation_placeholders["node"] == "entrance"
+    assert not store_entry.runtime_data._replies  # the request is forgotten
+
+
+async def test_a_malformed_reply_is_rejected_and_counted(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    node.publish("availability", "online", retain=True)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data
+    await wait_for(hass, lambda: "entrance" in hub.nodes)  # subscribed
+    before = hub.rejects.total
+    node.publish("reply", {"schema": 1, "id": "x", "ok": "yes"})
+    await wait_for(hass, lambda: hub.rejects.total == before + 1)
+    assert "reply" in (hub.rejects.last_error or "")
