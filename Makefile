@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 COVERAGE_MIN := 95
 
-.PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data accuracy lock clean
+.PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data bench-app accuracy lock clean
 
 ## setup: install Debian packages, the Python 3.13 venv and test footage (idempotent)
 setup:
@@ -48,6 +48,11 @@ bench-ha: setup
 bench-data: setup
 	mkdir -p $(BENCH)
 	$(PY) -m tests.bench.bench_export | tee $(BENCH)/export.json
+
+## bench-app: the analyst app's page queries on 90 days x 10 nodes of minute-level data
+bench-app: setup
+	mkdir -p $(BENCH)
+	$(PY) -m tests.bench.bench_streamlit | tee $(BENCH)/streamlit.json
 
 ## accuracy: the node's counts on vtest.avi against the hand-made labels (docs/accuracy.md)
 accuracy: setup

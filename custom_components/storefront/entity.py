@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 
@@ -90,7 +91,13 @@ def dig(data: dict[str, Any] | None, *path: str) -> Any:
 
 
 class NodeWatcher:
-    """Adds a node's entities once, when its description first arrives (no reload needed)."""
+    """Keeps one platform's entities of each node in step with the node's description.
+
+    A node's entities are added when its description first arrives (no reload needed). When a
+    later description adds a zone or a line (the owner edited the node's file and reloaded it),
+    the new entities are added; entities of a zone or line that is gone are removed from the
+    entity registry, so nothing is left behind reporting a zone that no longer exists.
+    """
 
     def __init__(
         self,
@@ -101,14 +108,35 @@ class NodeWatcher:
         self.hub = hub
         self.make = make
         self.add = add
-        self.known: set[str] = set()
+        self._seen: dict[str, dict[str, Any]] = {}  # node id -> the description last acted on
+        self._added: dict[str, set[str]] = {}  # node id -> unique ids of its entities
 
     def check(self) -> None:
-        new = [
-            node_id
-            for node_id, node in self.hub.nodes.items()
-            if node.description is not None and node_id not in self.known
-        ]
-        for node_id in new:
-            self.known.add(node_id)
-            self.add(self.make(node_id))
+        for node_id in [n for n in self._seen if n not in self.hub.nodes]:
+            del self._seen[node_id]  # forgotten: may come back as new
+            self._added.pop(node_id, None)
+        for node_id, node in list(self.hub.nodes.items()):
+            if node.description is None or node.description is self._seen.get(node_id):
+                continue
+            first = node_id not in self._seen
+            self._seen[node_id] = node.description
+            entities = self.make(node_id)
+            wanted = {str(entity.unique_id) for entity in entities}
+            added = self._added.setdefault(node_id, set())
+            new = [entity for entity in entities if entity.unique_id not in added]
+            if not first:
+                self._remove(added - wanted)
+            added.intersection_update(wanted)
+            added.update(str(entity.unique_id) for entity in new)
+            if new:
+                self.add(new)
+
+    def _remove(self, unique_ids: set[str]) -> None:
+        registry = er.async_get(self.hub.hass)
+        for unique_id in unique_ids:
+            for entity_id in [
+                e.entity_id
+                for e in er.async_entries_for_config_entry(registry, self.hub.entry_id)
+                if e.unique_id == unique_id
+            ]:
+                registry.async_remove(entity_id)

@@ -150,6 +150,11 @@ async def test_reload_config_from_home_assistant(
         return [zone["id"] for zone in description.get("zones", [])]
 
     await wait_for(hass, lambda: zones() == ["path", "bench"], within_s=30)
+    # The new zone's entities appear without reloading the integration.
+    await wait_for(
+        hass, lambda: _state(hass, store_entry, "walkway_zone_bench_people") != "missing"
+    )
+    assert _state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") != "missing"
 
     config["zones"][1]["polygon"] = [[0, 0], [0.3, 0]]
     path.write_text(yaml.safe_dump(config))
@@ -161,3 +166,13 @@ async def test_reload_config_from_home_assistant(
     assert "zones[1].polygon" in str(caught.value.translation_placeholders)
     assert edge_node.poll() is None
     assert zones() == ["path", "bench"]
+
+    # The zone goes again: its entities leave the registry; the other zone's stay.
+    del config["zones"][1]
+    path.write_text(yaml.safe_dump(config))
+    await hass.services.async_call(DOMAIN, "reload_config", {"device_id": device.id}, blocking=True)
+    await wait_for(
+        hass, lambda: _state(hass, store_entry, "walkway_zone_bench_people") == "missing"
+    )
+    assert _state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") == "missing"
+    assert _state(hass, store_entry, "walkway_zone_path_people") != "missing"
