@@ -14,7 +14,6 @@ link outage in the last hours (offline, then online again, with a queue to drain
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import math
 import random
@@ -23,12 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
 
-import aiohttp
 import requests
 
 from custom_components.storefront.contract import CONTRACT, validate
-from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
+from tests.streamlit import dataset
 
 MAIN = "Main St. 3/5 (Old Town)"
 HARBOUR = "Harbour"
@@ -38,7 +36,6 @@ STATE_EVERY = 60.0  # the export samples occupancy once a minute
 HEALTH_EVERY = 30.0  # a node's default health interval
 PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
 OFFERS = ("winter_sale", "coffee_club")
-BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -306,13 +303,7 @@ def _health(day: StoreDay, node: NodeDay, maker: PointMaker, rng: random.Random)
 
 def write(url: str, database: str, lines: Sequence[str]) -> None:
     """(Re)create the database and write the lines through the integration's writer."""
-    for statement in (f'DROP DATABASE "{database}"', f'CREATE DATABASE "{database}"'):
-        requests.post(f"{url}/query", params={"q": statement}, timeout=30).raise_for_status()
-
-    async def send() -> None:
-        target = InfluxTarget(url, database=database)
-        async with aiohttp.ClientSession() as session:
-            for first in range(0, len(lines), BATCH):
-                await write_lines(session, target, list(lines[first : first + BATCH]))
-
-    asyncio.run(send())
+    requests.post(
+        f"{url}/query", params={"q": f'DROP DATABASE "{database}"'}, timeout=30
+    ).raise_for_status()
+    dataset.write(url, database, lines)
