@@ -14,8 +14,8 @@ setup:
 test: setup lint typecheck pytest
 
 lint:
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/ruff format --check --no-cache .
 
 typecheck:
 	$(VENV)/bin/mypy --strict custom_components/storefront
