@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import json
 import statistics
 import sys
@@ -43,9 +42,9 @@ from streamlit_app import data
 from streamlit_app.config import Settings
 from streamlit_app.influxql import InfluxClient
 from tests.servers import Influxd
+from tests.streamlit.dataset import example
 
 TZ = "Europe/Berlin"
-CONTRACT = Path(__file__).resolve().parents[2] / "custom_components/storefront/contract.json"
 DATABASE = "storefront"
 SEED = 20251122
 BATCH = 5000
@@ -81,8 +80,7 @@ def nodes(count: int) -> list[Node]:
 def describe(maker: PointMaker, node: Node) -> None:
     """The contract's example description, as this node: synthetic, so its points carry
     synthetic=true."""
-    contract = json.loads(CONTRACT.read_text())
-    description = copy.deepcopy(contract["definitions"]["description"]["examples"][0])
+    description = example("description")
     description.update(node_id=node.node, name=node.node, timezone=TZ, synthetic=True)
     maker.description(node.node, description)
 

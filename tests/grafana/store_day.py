@@ -14,7 +14,6 @@ link outage in the last hours (offline, then online again, with a queue to drain
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 from collections.abc import Sequence
@@ -24,9 +23,10 @@ from typing import Any
 
 import requests
 
-from custom_components.storefront.contract import CONTRACT, validate
+from custom_components.storefront.contract import validate
 from custom_components.storefront.points import PointMaker
 from tests.streamlit import dataset
+from tests.streamlit.dataset import OFFERS, PERSONAS, example
 
 MAIN = "Main St. 3/5 (Old Town)"
 HARBOUR = "Harbour"
@@ -34,8 +34,6 @@ HOUR = 3600.0
 DAY = 24 * HOUR
 STATE_EVERY = 60.0  # the export samples occupancy once a minute
 HEALTH_EVERY = 30.0  # a node's default health interval
-PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
-OFFERS = ("winter_sale", "coffee_club")
 
 
 @dataclass(frozen=True)
@@ -113,10 +111,6 @@ class StoreDay:
             and (not nodes or n.spec.node in nodes)
             and (synthetic or not n.spec.synthetic)
         ]
-
-
-def example(kind: str) -> dict[str, Any]:
-    return copy.deepcopy(CONTRACT["definitions"][kind]["examples"][0])
 
 
 def midnight(ts: float) -> float:

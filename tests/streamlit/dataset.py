@@ -11,25 +11,21 @@ from __future__ import annotations
 import asyncio
 import bisect
 import copy
-import json
 import random
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import fastjsonschema
 import requests
 
+from custom_components.storefront.contract import CONTRACT, validate
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
 
-ROOT = Path(__file__).resolve().parents[2]
-CONTRACT = json.loads((ROOT / "custom_components/storefront/contract.json").read_text())
 TZ = "Europe/Berlin"
 DAYS = 16  # today and the 15 days before: a week-over-week comparison for every recent day
 OPEN_HOURS = range(8, 20)
@@ -41,18 +37,6 @@ BATCH = 5000
 
 def example(kind: str) -> dict[str, Any]:
     return copy.deepcopy(CONTRACT["definitions"][kind]["examples"][0])
-
-
-_VALIDATORS: dict[str, Callable[[Any], Any]] = {}
-
-
-def valid(kind: str, message: dict[str, Any]) -> dict[str, Any]:
-    """The message, after checking it against the contract's schema for `kind`."""
-    if kind not in _VALIDATORS:
-        schema = {"$ref": f"#/definitions/{kind}", "definitions": CONTRACT["definitions"]}
-        _VALIDATORS[kind] = fastjsonschema.compile(schema)
-    _VALIDATORS[kind](message)
-    return message
 
 
 @dataclass(frozen=True)
@@ -258,7 +242,7 @@ def _node(data: Dataset, maker: PointMaker, spec: NodeSpec, rng: random.Random) 
     description["lines"] = [{**description["lines"][0], "id": spec.line, "name": spec.line}]
     if spec.synthetic:
         description["synthetic"] = True
-    data.lines += maker.description(spec.node, valid("description", description))
+    data.lines += maker.description(spec.node, validate("description", description))
     limit = data.now.timestamp()
     first = data.today - timedelta(days=DAYS - 1)
     data.lines += maker.availability(spec.node, True, _local(first, 0, data.tz))
@@ -343,7 +327,7 @@ def _event(kind: str, seq: int, ts: float, fields: dict[str, Any], rng: random.R
         message["track"] = seq
         if message["attention_s"] is None:
             del message["attention_s"]
-    return valid(f"event_{kind}", message)
+    return validate(f"event_{kind}", message)
 
 
 def _states(
@@ -405,7 +389,7 @@ def _states(
             )
         else:
             state.pop("stock", None)
-        data.lines += maker.state(spec.node, valid("state", state))
+        data.lines += maker.state(spec.node, validate("state", state))
         data.occupancy.append(Occupancy(**common, ts=ts, total=len(here), zones=zones))
         moment += STATE_EVERY
 
@@ -417,7 +401,7 @@ def _health(data: Dataset, maker: PointMaker, spec: NodeSpec, first: date) -> No
     while moment < data.now:
         health = example("health")
         health.update(ts=moment.timestamp(), uptime_s=(moment - start).total_seconds())
-        data.lines += maker.health(spec.node, valid("health", health))
+        data.lines += maker.health(spec.node, validate("health", health))
         moment += timedelta(hours=1)
 
 
