@@ -348,14 +348,18 @@ def _kpis(answers: list[list[Series]], scope: Scope) -> tuple[Kpis, pd.DataFrame
     return kpis, per_hour, curve
 
 
+def _so_far(window: Window, scope: Scope, now: datetime | None) -> Window:
+    """The part of `window` that has happened by the shop's clock (`now`: a fixed time)."""
+    return window.until((now or datetime.now(scope.zone)).astimezone(scope.zone))
+
+
 def overview(
     client: InfluxClient, scope: Scope, day: date, now: datetime | None = None
 ) -> Overview:
     """The day's headline numbers against the same weekday a week earlier. While the day is
     still running, both are cut at the same local time ("so far")."""
-    now = (now or datetime.now(scope.zone)).astimezone(scope.zone)
     whole_day = Window.days(day, day, scope.tz)
-    window = whole_day.until(now)
+    window = _so_far(whole_day, scope, now)
     previous_window = window.shifted(-WEEK)
     answers = client.query_many(
         _kpi_statements(client, scope, window) + _kpi_statements(client, scope, previous_window)
@@ -430,8 +434,7 @@ def _pivot_directions(frame: pd.DataFrame, index: list[str]) -> pd.DataFrame:
 def traffic(
     client: InfluxClient, scope: Scope, window: Window, now: datetime | None = None
 ) -> Traffic:
-    now = (now or datetime.now(scope.zone)).astimezone(scope.zone)
-    window = window.until(now)
+    window = _so_far(window, scope, now)
     m = client.measurement
     condition = where(scope, window, lines=True)
     hourly, lines = client.query_many(
@@ -539,8 +542,7 @@ def zones(
     """Occupancy per zone, and dwell: exact count and mean per zone; percentiles and the
     histogram from the zone's dwell values, or from a random sample of `sample_size` of them
     when it had more visits (InfluxQL's sample(): one pass instead of one per percentile)."""
-    now = (now or datetime.now(scope.zone)).astimezone(scope.zone)
-    window = window.until(now)
+    window = _so_far(window, scope, now)
     m = client.measurement
     interval = bucket(window)
     condition = where(scope, window, zones=True)
@@ -591,8 +593,7 @@ class Personas:
 def personas(
     client: InfluxClient, scope: Scope, window: Window, now: datetime | None = None
 ) -> Personas:
-    now = (now or datetime.now(scope.zone)).astimezone(scope.zone)
-    window = window.until(now)
+    window = _so_far(window, scope, now)
     m = client.measurement
     known = "\"persona\" != ''"
     mix, daily = client.query_many(
@@ -641,8 +642,7 @@ CHANGES: Final = ("taken", "returned", "restocked", "low", "empty")
 def shelves(
     client: InfluxClient, scope: Scope, window: Window, now: datetime | None = None
 ) -> Shelves:
-    now = (now or datetime.now(scope.zone)).astimezone(scope.zone)
-    window = window.until(now)
+    window = _so_far(window, scope, now)
     m = client.measurement
     interval = bucket(window)
     condition = where(scope, window)
@@ -692,8 +692,7 @@ class Displays:
 def displays(
     client: InfluxClient, scope: Scope, window: Window, now: datetime | None = None
 ) -> Displays:
-    now = (now or datetime.now(scope.zone)).astimezone(scope.zone)
-    window = window.until(now)
+    window = _so_far(window, scope, now)
     m = client.measurement
     condition = where(scope, window)
     looked = where(scope, window, extra=['"looked" = true'])
