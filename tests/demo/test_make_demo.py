@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,10 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from demo_ha import people_in_view  # noqa: E402
+
 KEYS = {
     "ha_url",
     "ha_token",
@@ -57,19 +62,22 @@ def _eventually(probe: Callable[[], Any], what: str, within_s: float = 90.0) -> 
 
 
 def _people_in_view(info: dict[str, Any], device: str) -> float | None:
+    """What Home Assistant's REST API shows, read with the demo's token."""
     response = requests.get(
         f"{info['ha_url']}/api/states",
         headers={"Authorization": f"Bearer {info['ha_token']}"},
         timeout=10,
     )
     response.raise_for_status()
-    for state in response.json():
-        if state["attributes"].get("friendly_name") == f"{device} People in view":
-            try:
-                return float(state["state"])
-            except ValueError:
-                return None
-    return None
+    return people_in_view(response.json(), device)
+
+
+def _run(
+    command: list[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def _influx_count(info: dict[str, Any], where: str) -> int:
@@ -87,15 +95,7 @@ def _influx_count(info: dict[str, Any], where: str) -> int:
 def test_make_demo_brings_up_the_whole_system_and_make_stop_ends_it(tmp_path: Path) -> None:
     run = tmp_path / "run"
     env = {**os.environ, "STOREFRONT_RUN_DIR": str(run)}
-    demo = subprocess.run(
-        ["make", "--no-print-directory", "demo", "DETACH=1", "SIMULATE=1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    demo = _run(["make", "--no-print-directory", "demo", "DETACH=1", "SIMULATE=1"], env, 240)
     pids: list[int] = []
     try:
         assert demo.returncode == 0, demo.stdout + demo.stderr
@@ -134,28 +134,14 @@ def test_make_demo_brings_up_the_whole_system_and_make_stop_ends_it(tmp_path: Pa
         assert health.text == "ok"
 
         # A second `make demo` while this one runs says so and starts nothing.
-        again = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "python"), "scripts/demo.py", "--detach"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        again = _run(
+            [str(ROOT / ".venv" / "bin" / "python"), "scripts/demo.py", "--detach"], env, 60
         )
         assert again.returncode == 0
         assert "already running" in again.stdout
         assert [int(p) for p in (run / "demo.pids").read_text().split()] == pids
     finally:
-        stop = subprocess.run(
-            ["make", "--no-print-directory", "stop"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        stop = _run(["make", "--no-print-directory", "stop"], env, 120)
     assert stop.returncode == 0, stop.stdout + stop.stderr
     assert "demo stopped" in stop.stdout
     assert [pid for pid in pids if _alive(pid)] == []
