@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 COVERAGE_MIN := 95
 
-.PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data bench-app accuracy lock clean
+.PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data bench-app accuracy screenshots lock clean
 
 ## setup: install Debian packages, the Python 3.13 venv and test footage (idempotent)
 setup:
@@ -73,6 +73,10 @@ demo: setup
 ## stop: stop everything `make demo` started, by pid, and wait until it has exited
 stop:
 	@$(if $(wildcard $(PY)),$(PY),python3) scripts/demo.py stop
+
+## screenshots: the browser test's picture of the analyst app replaces the README's
+screenshots: setup
+	STOREFRONT_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/streamlit/test_browser.py -q -p no:cacheprovider
 
 ## lock: re-resolve pinned dependencies after editing requirements/*.in
 lock:

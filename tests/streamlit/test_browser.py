@@ -1,5 +1,6 @@
 """The app as an analyst sees it: `streamlit run` in its own process, Debian's chromium driven by
-playwright. The screenshot it takes is the one in the README (docs/images/)."""
+playwright. The screenshot it takes goes to .run/screenshots/; `make screenshots` runs this test
+to replace the one in the README (docs/images/) with it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from tests.streamlit import dataset
 
 DATABASE = "streamlit_browser"
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "images" / "streamlit-overview.png"
+SCREENSHOT = ROOT / ".run" / "screenshots" / "streamlit-overview.png"
+README_IMAGE = ROOT / "docs" / "images" / SCREENSHOT.name
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -138,3 +140,5 @@ def test_overview_in_a_real_browser(streamlit_server: str, store_data: dataset.D
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 20_000
+    if os.environ.get("STOREFRONT_UPDATE_SCREENSHOTS") == "1":
+        README_IMAGE.write_bytes(SCREENSHOT.read_bytes())
