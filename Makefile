@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 COVERAGE_MIN := 95
 
-.PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data bench-app accuracy screenshots lock clean
+.PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data bench-app accuracy accuracy-rates screenshots lock clean
 
 ## setup: install Debian packages, the Python 3.13 venv and test footage (idempotent)
 setup:
@@ -31,12 +31,12 @@ EDGE := $(VENV)/bin/storefront-edge
 bench: setup
 	mkdir -p $(BENCH)
 	$(PY) -m tests.footage quiet $(VTEST) $(BENCH)/quiet.avi
-	$(EDGE) bench --video $(VTEST) --output $(BENCH)/edge_vtest.json
+	$(EDGE) bench --video $(VTEST) --models --output $(BENCH)/edge_vtest.json
 	$(EDGE) bench --video $(VTEST) --motion --output $(BENCH)/edge_vtest_motion.json
 	$(EDGE) bench --video $(BENCH)/quiet.avi --output $(BENCH)/edge_quiet.json
 	$(EDGE) bench --video $(BENCH)/quiet.avi --motion --output $(BENCH)/edge_quiet_motion.json
-	$(EDGE) bench --video $(VTEST) --model edge_node/models/ssdlite_mobilenet_v2_person_int8.tflite \
-	  --output $(BENCH)/edge_vtest_int8.json
+	$(EDGE) bench --video $(VTEST) --model ssdlite --output $(BENCH)/edge_vtest_ssdlite.json
+	$(EDGE) bench --video $(VTEST) --model ssdlite-int8 --output $(BENCH)/edge_vtest_int8.json
 	$(PY) -m tests.bench.bench_edge_mqtt --video $(VTEST) > $(BENCH)/edge_mqtt.json
 	$(PY) -m tests.bench.summary $(BENCH)
 
@@ -61,6 +61,12 @@ accuracy: setup
 	$(EDGE) score --eval $(BENCH)/eval_vtest.json --labels tests/data/vtest_labels.json \
 	  --output $(BENCH)/accuracy_vtest.json
 	cat $(BENCH)/accuracy_vtest.json
+
+## accuracy-rates: both bundled detectors at lower detection rates, scored on both halves
+accuracy-rates: setup
+	mkdir -p $(BENCH)
+	$(PY) tools/accuracy_rates.py --video $(VTEST) --labels tests/data/vtest_labels.json \
+	  --models bundled,ssdlite --rates 10,5,4,3,2 | tee $(BENCH)/accuracy_rates.jsonl
 
 ## demo: the whole system on 127.0.0.1 — broker, InfluxDB, Home Assistant, a camera node on the
 ##   bundled footage, the analyst app (scripts/demo.py). In the foreground until Ctrl-C or

@@ -11,7 +11,10 @@ from typing import Any
 
 from .capture import open_reader, video_fps
 from .config import NodeConfig
+from .detect import Detector
+from .macs import count_macs
 from .pipeline import Pipeline
+from .profiles import BUNDLED_MODELS, DEFAULT_MODEL
 from .system import peak_rss_mb
 from .types import Frame
 
@@ -91,4 +94,40 @@ def run_bench(video: str | Path, config: NodeConfig) -> dict[str, Any]:
         "peak_rss_mb": peak_rss_mb(),
         "threads": config.detection.threads,
         "model": pipeline.detector.info.name,
+        "gmacs_per_frame": round(count_macs(pipeline.detector.info.path).gmacs, 3),
     }
+
+
+def bench_models(video: str | Path, threads: int, frames: int = 60) -> list[dict[str, Any]]:
+    """Every bundled model's MACs per frame and median invoke time on the same frames.
+
+    Models take turns frame by frame, so a busy machine slows them alike and the ratios hold.
+    """
+    names = [n for n in BUNDLED_MODELS if n != DEFAULT_MODEL]
+    detectors = {name: Detector(name, threads=threads) for name in names}
+    times: dict[str, list[float]] = {name: [] for name in names}
+    reader = open_reader(str(video))
+    try:
+        for _ in range(frames):
+            ok, image = reader.read()
+            if not ok or image is None:
+                break
+            for name, detector in detectors.items():
+                detector.detect(image)
+                times[name].append(detector.last_invoke_s)
+    finally:
+        reader.release()
+    rows = []
+    for name, detector in detectors.items():
+        macs = count_macs(detector.info.path)
+        rows.append(
+            {
+                "model": name,
+                "file": detector.info.path.name,
+                "default": BUNDLED_MODELS[name] == BUNDLED_MODELS[DEFAULT_MODEL],
+                "input": "x".join(str(v) for v in detector.info.input_size),
+                "gmacs_per_frame": round(macs.gmacs, 3),
+                "invoke_ms": _median_ms(times[name]),
+            }
+        )
+    return rows

@@ -31,7 +31,7 @@ def _write_json(data: dict[str, Any], output: str | None) -> None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import eval_config, run_eval
 
-    config = eval_config(args.video, args.config, args.line)
+    config = eval_config(args.video, args.config, args.line, model=args.model, rate_hz=args.rate_hz)
     result = run_eval(args.video, config)
     _write_json(result, args.output)
     print(
@@ -46,16 +46,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
     from .evaluate import eval_config
 
-    config = eval_config(args.video, args.config, None)
+    # Every frame: bench measures what the machine sustains, not what the config asks for.
+    config = eval_config(args.video, args.config, None, model=args.model, rate_hz=0)
     updates: dict[str, Any] = {}
     if args.motion:
         updates["motion"] = config.motion.model_copy(update={"enabled": True})
     if args.threads:
         updates["detection"] = config.detection.model_copy(update={"threads": args.threads})
-    if args.model:
-        detection = updates.get("detection", config.detection)
-        updates["detection"] = detection.model_copy(update={"model": args.model})
     result = run_bench(args.video, config.model_copy(update=updates))
+    if args.models:
+        from .bench import bench_models
+
+        threads = args.threads or config.detection.threads
+        result["bundled_models"] = bench_models(args.video, threads)
     _write_json(result, args.output)
     return 0
 
@@ -153,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--video", required=True, help="video file to replay")
     ev.add_argument("--line", help="counting line X1,Y1,X2,Y2 (normalized); overrides the config")
     ev.add_argument("--config", help="node YAML (zones, lines, thresholds); optional")
+    ev.add_argument("--model", help="'bundled', 'ssdlite', 'ssdlite-int8' or a .tflite path")
+    ev.add_argument(
+        "--rate-hz", type=float, help="detection rate; 0 = every frame (default: the config's)"
+    )
     ev.add_argument("--output", help="write the JSON here (default: standard output)")
     ev.set_defaults(handler=_cmd_eval)
 
@@ -161,7 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--config", help="node YAML; optional")
     be.add_argument("--motion", action="store_true", help="turn motion gating on")
     be.add_argument("--threads", type=int, help="detector threads (default: the config's)")
-    be.add_argument("--model", help="'bundled' or a .tflite path (default: the config's)")
+    be.add_argument(
+        "--model", help="'bundled', 'ssdlite', 'ssdlite-int8' or a .tflite path (default: config's)"
+    )
+    be.add_argument(
+        "--models",
+        action="store_true",
+        help="also time every bundled model on the same frames and count its MACs per frame",
+    )
     be.add_argument("--output", help="write the JSON here (default: standard output)")
     be.set_defaults(handler=_cmd_bench)
 

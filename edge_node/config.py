@@ -21,8 +21,10 @@ from pydantic import (
     model_validator,
 )
 
+from .profiles import BUNDLED_MODELS, DEFAULT_MODEL, ModelProfile, profile_for
+
 ID_PATTERN = r"^[a-z0-9_-]{1,32}$"
-BUNDLED_MODEL = "bundled"
+BUNDLED_MODEL = DEFAULT_MODEL
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=64)]
@@ -60,12 +62,19 @@ class CameraConfig(_Model):
 
 
 class DetectionConfig(_Model):
-    model: str = Field(BUNDLED_MODEL, description="'bundled' or the path of a TFLite SSD model.")
+    model: str = Field(
+        BUNDLED_MODEL,
+        description="'bundled' (NanoDet-g), 'ssdlite', 'ssdlite-int8' or the path of a TFLite "
+        "SSD model.",
+    )
     labels: str | None = Field(None, description="Label map of a user model (one label per line).")
     person_label: str = "person"
-    score_threshold: Unit = Field(0.4, description="Detections below this never start a track.")
-    low_score_threshold: Unit = Field(
-        0.15, description="Weaker detections may still continue an existing track."
+    # Thresholds and tracker settings left out (null) come from the model's profile.
+    score_threshold: Unit | None = Field(
+        None, description="Detections below this never start a track."
+    )
+    low_score_threshold: Unit | None = Field(
+        None, description="Weaker detections may still continue an existing track."
     )
     rate_hz: float | None = Field(
         None, gt=0, le=120, description="Run the detector at most this often; null = every frame."
@@ -74,6 +83,8 @@ class DetectionConfig(_Model):
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> DetectionConfig:
+        if self.low_score_threshold is None or self.score_threshold is None:
+            return self  # checked with the profile's values by NodeConfig
         if self.low_score_threshold > self.score_threshold:
             raise ValueError(
                 "low_score_threshold must not exceed score_threshold "
@@ -93,16 +104,27 @@ class MotionConfig(_Model):
 
 
 class TrackingConfig(_Model):
-    max_lost_s: float = Field(
-        3.0, gt=0, le=60, description="Keep an unseen person's track this long for re-matching."
+    # Every value left out (null) comes from the model's profile (edge_node/profiles.py).
+    max_lost_s: float | None = Field(
+        None, gt=0, le=60, description="Keep an unseen person's track this long for re-matching."
     )
-    report_lost_s: float = Field(
-        0.6, ge=0, le=60, description="An unseen person still counts as in view this long."
+    report_lost_s: float | None = Field(
+        None, ge=0, le=60, description="An unseen person still counts as in view this long."
     )
-    min_hits: int = Field(
-        3, ge=1, le=30, description="Detections before a track counts as a person."
+    min_hits: int | None = Field(
+        None, ge=1, le=30, description="Detections before a track counts as a person."
     )
-    match_iou: Unit = Field(0.2, description="Smallest box overlap that continues a track.")
+    match_iou: Unit | None = Field(None, description="Smallest box overlap that continues a track.")
+    stitch_gap_s: float | None = Field(
+        None,
+        ge=0,
+        le=60,
+        description="A person hidden at most this long who reappears close by, moving the same "
+        "way, keeps their track (0 = off).",
+    )
+    stitch_distance: float | None = Field(
+        None, gt=0, le=10, description="How close, in the person's heights, a reappearance must be."
+    )
 
 
 class ZoneConfig(_Model):
@@ -130,8 +152,8 @@ class LineConfig(_Model):
 class AnalyticsConfig(_Model):
     zone_enter_s: float = Field(0.5, ge=0, le=60, description="Inside this long before counted.")
     zone_exit_s: float = Field(1.0, ge=0, le=60, description="Outside this long before released.")
-    line_margin: float = Field(
-        0.02, ge=0, le=0.25, description="Dead band around lines against jitter (normalized)."
+    line_margin: float | None = Field(
+        None, ge=0, le=0.25, description="Dead band around lines against jitter (normalized)."
     )
     min_visit_s: float = Field(2.0, ge=0, le=3600, description="Shorter visits are not reported.")
 
@@ -231,6 +253,27 @@ class NodeConfig(_Model):
     def display_name(self) -> str:
         return self.name or self.node_id
 
+    # --- model profile: thresholds and tracker settings the YAML leaves out
+    def tuning(self) -> ModelProfile:
+        """The detector's profile with every value the YAML sets replacing the profile's."""
+        given = {
+            **self.detection.model_dump(include={"score_threshold", "low_score_threshold"}),
+            **self.tracking.model_dump(),
+            "line_margin": self.analytics.line_margin,
+        }
+        return profile_for(self.detection.model).override(given)
+
+    @model_validator(mode="after")
+    def _profile_thresholds_ordered(self) -> NodeConfig:
+        tuning = self.tuning()
+        if tuning.low_score_threshold > tuning.score_threshold:
+            raise ValueError(
+                f"detection.low_score_threshold {tuning.low_score_threshold} exceeds "
+                f"score_threshold {tuning.score_threshold} (with the model profile's values "
+                "filled in); low_score_threshold must not exceed score_threshold"
+            )
+        return self
+
 
 _HINTS = {
     "string_pattern_mismatch": "use 1-32 characters of a-z, 0-9, _ and -",
@@ -296,7 +339,7 @@ def _resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
             source = str((base / source_path).resolve())
 
     def resolve(value: str | None) -> str | None:
-        if not value or value == BUNDLED_MODEL or Path(value).expanduser().is_absolute():
+        if not value or value in BUNDLED_MODELS or Path(value).expanduser().is_absolute():
             return value
         return str((base / Path(value).expanduser()).resolve())
 

@@ -17,11 +17,20 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from .profiles import DEFAULT_MODEL, bundled_stem
 from .types import Detection
 
 MODELS_DIR = Path(__file__).with_name("models")
-BUNDLED_MODEL_PATH = MODELS_DIR / "ssdlite_mobilenet_v2_person.tflite"
 BUNDLED_LABELS_PATH = MODELS_DIR / "labels.txt"
+
+
+def bundled_model_path(name: str) -> Path | None:
+    """The file of a bundled model name ('bundled', 'ssdlite', ...), None for anything else."""
+    stem = bundled_stem(name)
+    return None if stem is None else MODELS_DIR / f"{stem}.tflite"
+
+
+BUNDLED_MODEL_PATH = MODELS_DIR / f"{bundled_stem(DEFAULT_MODEL)}.tflite"
 
 
 class ModelError(RuntimeError):
@@ -80,14 +89,15 @@ class Detector:
 
     def __init__(
         self,
-        model: str | Path = "bundled",
+        model: str | Path = DEFAULT_MODEL,
         labels: str | Path | None = None,
         person_label: str = "person",
         threads: int = 2,
         min_score: float = 0.1,
     ) -> None:
-        path = BUNDLED_MODEL_PATH if str(model) == "bundled" else Path(model)
-        labels_path = BUNDLED_LABELS_PATH if str(model) == "bundled" else labels
+        bundled = bundled_model_path(str(model))
+        path = bundled or Path(model)
+        labels_path = BUNDLED_LABELS_PATH if bundled else labels
         if not path.is_file():
             raise ModelError(f"model file {path} does not exist")
         interpreter_class = _load_interpreter_class()

@@ -23,8 +23,16 @@ def parse_line(text: str) -> LineConfig:
     return LineConfig(id="line", name="Line", start=(x1, y1), end=(x2, y2))
 
 
-def eval_config(video: str | Path, config_path: str | Path | None, line: str | None) -> NodeConfig:
-    """The config to evaluate with: the file's (if any), pointed at `video`, lines overridden."""
+def eval_config(
+    video: str | Path,
+    config_path: str | Path | None,
+    line: str | None,
+    *,
+    model: str | None = None,
+    rate_hz: float | None = None,
+) -> NodeConfig:
+    """The config to evaluate with: the file's (if any), pointed at `video`, with the line, the
+    model and the detection rate (0 = every frame) overridden where given."""
     if config_path is not None:
         config = load_config(config_path)
     else:
@@ -34,6 +42,18 @@ def eval_config(video: str | Path, config_path: str | Path | None, line: str | N
     )
     if line is not None:
         config = config.model_copy(update={"lines": [parse_line(line)]})
+    detection: dict[str, Any] = {}
+    if model is not None:
+        detection["model"] = model
+    if rate_hz is not None:
+        if rate_hz < 0 or rate_hz > 120:
+            raise ValueError(f"--rate-hz {rate_hz}: give 0 (every frame) or a rate up to 120")
+        detection["rate_hz"] = rate_hz or None
+    if detection:
+        # Validated again as a whole: the model's profile and its checks follow the model.
+        data = config.model_dump()
+        data["detection"].update(detection)
+        config = parse_config(data, origin="eval")
     return config
 
 

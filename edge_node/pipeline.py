@@ -42,16 +42,7 @@ class FrameResult:
 
 
 def build_tracker(config: NodeConfig) -> Tracker:
-    return Tracker(
-        TrackerConfig(
-            high_threshold=config.detection.score_threshold,
-            low_threshold=config.detection.low_score_threshold,
-            match_iou=config.tracking.match_iou,
-            min_hits=config.tracking.min_hits,
-            max_lost_s=config.tracking.max_lost_s,
-            report_lost_s=min(config.tracking.report_lost_s, config.tracking.max_lost_s),
-        )
-    )
+    return Tracker(TrackerConfig.from_profile(config.tuning()))
 
 
 def build_analytics(config: NodeConfig) -> Analytics:
@@ -68,7 +59,7 @@ class Pipeline:
             labels=config.detection.labels,
             person_label=config.detection.person_label,
             threads=config.detection.threads,
-            min_score=config.detection.low_score_threshold,
+            min_score=config.tuning().low_score_threshold,
         )
         self.gate = MotionGate(
             enabled=config.motion.enabled,

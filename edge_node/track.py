@@ -11,6 +11,13 @@ ByteTrack's idea, and it keeps people through partial occlusion. A new track nee
 matches in a row before it counts as a person, so a one-frame false positive never does. A person
 not seen for `max_lost_s` seconds ends. Time, not frame counts, drives everything, so the
 tracker behaves the same at any detection rate.
+
+Occlusion: someone who walks behind a post or another person often comes back as a new track,
+because the prediction has drifted off them by then. When a new track is confirmed, it is
+stitched onto a lost track if the lost one vanished before the new one appeared, at most
+`stitch_gap_s` earlier, close to where the lost one was heading (within `stitch_distance` of its
+height), about as tall, and not moving the other way. The new track then carries the old id, so
+a line crossed while hidden is counted once, on the person's one track.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
+from .profiles import ModelProfile
 from .types import Box, Detection, Track
 
 FloatArray = npt.NDArray[np.float64]
@@ -40,6 +48,24 @@ class TrackerConfig:
     # alive for re-matching after an occlusion must not be counted twice when the detector has
     # meanwhile started a new track on the same person.
     report_lost_s: float = 0.6
+    stitch_gap_s: float = 1.5  # longest hidden gap a stitch bridges (0: never stitch)
+    stitch_distance: float = 1.0  # how far from the lost track's heading, in its heights
+    stitch_min_cos: float = 0.5  # directions of both must agree this much when both move
+    stitch_min_speed: float = 0.3  # heights per second below which a person counts as standing
+
+    @classmethod
+    def from_profile(cls, profile: ModelProfile) -> TrackerConfig:
+        """The tracker settings of a model profile (with the YAML's overrides applied)."""
+        return cls(
+            high_threshold=profile.score_threshold,
+            low_threshold=profile.low_score_threshold,
+            match_iou=profile.match_iou,
+            min_hits=profile.min_hits,
+            max_lost_s=profile.max_lost_s,
+            report_lost_s=min(profile.report_lost_s, profile.max_lost_s),
+            stitch_gap_s=min(profile.stitch_gap_s, profile.max_lost_s),
+            stitch_distance=profile.stitch_distance,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +145,34 @@ class _Tracklet:
     score: float
     last_seen: float
     last_time: float
+    first_seen: float
+    first_box: Box
     hits: int = 1
     confirmed: bool = False
     matched_now: bool = field(default=True)
+    confirmed_now: bool = False
 
     def to_track(self) -> Track:
         return Track(track_id=self.track_id, box=self.box, score=self.score)
+
+    def velocity(self) -> tuple[float, float]:
+        """Centre velocity per second: the filter's for a confirmed track, else the average
+        since the track began (a new track's filter has not settled yet)."""
+        if self.confirmed and self.hits > 3:
+            return (float(self.kalman.x[4]), float(self.kalman.x[5]))
+        dt = self.last_seen - self.first_seen
+        if dt <= 0:
+            return (0.0, 0.0)
+        (x0, y0), (x1, y1) = _centre(self.first_box), _centre(self.box)
+        return ((x1 - x0) / dt, (y1 - y0) / dt)
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+
+
+def _height(box: Box) -> float:
+    return max(box[3] - box[1], 1e-4)
 
 
 class Tracker:
@@ -148,6 +196,7 @@ class Tracker:
         # Second round: weak detections may continue confirmed tracks only.
         waiting = [t for t in self._tracklets if not t.matched_now and t.confirmed]
         self._associate(waiting, low, cfg.low_match_iou, timestamp)
+        self._stitch_new_tracks()
 
         ended: list[int] = []
         kept: list[_Tracklet] = []
@@ -191,8 +240,8 @@ class Tracker:
             tracklet.last_seen = timestamp
             tracklet.hits += 1
             tracklet.matched_now = True
-            if tracklet.hits >= self.config.min_hits:
-                tracklet.confirmed = True
+            if not tracklet.confirmed and tracklet.hits >= self.config.min_hits:
+                tracklet.confirmed = tracklet.confirmed_now = True
             used.add(di)
         return [d for i, d in enumerate(detections) if i not in used]
 
@@ -204,9 +253,57 @@ class Tracker:
             score=detection.score,
             last_seen=timestamp,
             last_time=timestamp,
+            first_seen=timestamp,
+            first_box=detection.box,
         )
         tracklet.confirmed = self.config.min_hits <= 1
         return tracklet
+
+    def _stitch_new_tracks(self) -> None:
+        """Give each track confirmed at this update the id of the lost track it continues."""
+        stitched: set[int] = set()
+        for tracklet in self._tracklets:
+            if not tracklet.confirmed_now:
+                continue
+            tracklet.confirmed_now = False
+            lost = self._stitch_candidate(tracklet, stitched)
+            if lost is not None:
+                stitched.add(id(lost))
+                tracklet.track_id = lost.track_id
+        if stitched:
+            self._tracklets = [t for t in self._tracklets if id(t) not in stitched]
+
+    def _stitch_candidate(self, new: _Tracklet, taken: set[int]) -> _Tracklet | None:
+        """The lost track `new` most plausibly continues, or None (see the module docstring)."""
+        cfg = self.config
+        best, best_distance = None, cfg.stitch_distance
+        for old in self._tracklets:
+            gap = new.first_seen - old.last_seen
+            if old is new or id(old) in taken or not old.confirmed or old.matched_now:
+                continue
+            if not 0 < gap <= cfg.stitch_gap_s:
+                continue  # seen together with the new track (two people), or gone too long
+            height = _height(old.box)
+            if not 0.6 <= _height(new.first_box) / height <= 1 / 0.6:
+                continue
+            if not self._same_way(old, new, height):
+                continue
+            vx, vy = old.velocity()
+            cx, cy = _centre(old.box)
+            nx, ny = _centre(new.first_box)
+            distance = float(np.hypot(nx - (cx + vx * gap), ny - (cy + vy * gap))) / height
+            if distance <= best_distance:
+                best, best_distance = old, distance
+        return best
+
+    def _same_way(self, old: _Tracklet, new: _Tracklet, height: float) -> bool:
+        """Not moving in clearly different directions (either standing still passes)."""
+        a, b = np.array(old.velocity()), np.array(new.velocity())
+        speed_a, speed_b = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+        minimum = self.config.stitch_min_speed * height
+        if speed_a < minimum or speed_b < minimum:
+            return True
+        return float(a @ b) / (speed_a * speed_b) >= self.config.stitch_min_cos
 
     def flush(self) -> list[int]:
         """End every track (end of the video); returns the confirmed ids that ended."""

@@ -44,7 +44,7 @@ class Analytics:
         lines = [CountingLine(ln.id, ln.name, ln.start, ln.end, ln.invert) for ln in config.lines]
         return cls(
             ZoneOccupancy(zones, settings.zone_enter_s, settings.zone_exit_s),
-            LineCounter(lines, settings.line_margin),
+            LineCounter(lines, config.tuning().line_margin),
             VisitBook(settings.min_visit_s),
         )
 

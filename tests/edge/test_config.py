@@ -129,3 +129,43 @@ def test_every_config_field_is_documented() -> None:
     reference = (ROOT / "docs" / "configuration.md").read_text()
     for name in set(_fields(NodeConfig) + _fields(ZoneConfig) + _fields(LineConfig)):
         assert f"`{name}`" in reference, f"docs/configuration.md does not mention `{name}`"
+
+
+def test_thresholds_and_tracker_settings_come_from_the_models_profile() -> None:
+    from edge_node.profiles import PROFILES, profile_for
+
+    nanodet = parse_config(_minimal()).tuning()
+    assert nanodet == PROFILES["nanodet_g_person_int8"]
+    ssdlite = parse_config(_minimal(detection={"model": "ssdlite"})).tuning()
+    assert ssdlite == PROFILES["ssdlite_mobilenet_v2_person"]
+    # The bundled file given by its path gets its profile too; a user's own model the generic.
+    assert profile_for("/models/ssdlite_mobilenet_v2_person.tflite") == ssdlite
+    own = parse_config(_minimal(detection={"model": "/models/coco.tflite"})).tuning()
+    assert own == profile_for("anything-else.tflite")
+
+
+def test_yaml_values_override_the_profile_one_by_one() -> None:
+    config = parse_config(
+        _minimal(
+            detection={"model": "ssdlite", "score_threshold": 0.55},
+            tracking={"stitch_gap_s": 0, "min_hits": 4},
+            analytics={"line_margin": 0.05},
+        )
+    )
+    tuning = config.tuning()
+    profile = parse_config(_minimal(detection={"model": "ssdlite"})).tuning()
+    assert (tuning.score_threshold, tuning.stitch_gap_s, tuning.min_hits) == (0.55, 0, 4)
+    assert tuning.line_margin == 0.05
+    assert tuning.low_score_threshold == profile.low_score_threshold
+    assert tuning.max_lost_s == profile.max_lost_s
+
+
+def test_a_low_threshold_above_the_profiles_score_threshold_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"detection\.low_score_threshold 0\.99 exceeds"):
+        parse_config(_minimal(detection={"low_score_threshold": 0.99}))
+
+
+def test_bundled_model_names_are_not_taken_for_relative_paths(tmp_path: Path) -> None:
+    path = tmp_path / "node.yaml"
+    path.write_text("node_id: cam1\ncamera: {source: v.avi}\ndetection: {model: ssdlite}\n")
+    assert load_config(path).detection.model == "ssdlite"

@@ -33,8 +33,21 @@ def test_bundled_model_finds_the_people_on_a_real_frame(short_clip: Path) -> Non
         assert y2 - y1 > x2 - x1, "a standing person is taller than wide"
     assert people == sorted(people, key=lambda p: p.score, reverse=True)
     assert detector.last_invoke_s > 0
-    assert detector.info.input_size == (300, 300)
+    assert detector.info.input_size == (512, 384)  # NanoDet-g, the default
     assert detector.info.sha256 == hashlib.sha256(BUNDLED_MODEL_PATH.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "dtype"),
+    [("ssdlite", (300, 300), "float32"), ("ssdlite-int8", (300, 300), "uint8")],
+)
+def test_the_fast_bundled_models_by_name(
+    short_clip: Path, name: str, size: tuple[int, int], dtype: str
+) -> None:
+    detector = Detector(name, min_score=0.4)
+    assert (detector.info.input_size, detector.info.input_dtype) == (size, dtype)
+    frame = next(iter(FileReplay(short_clip)))
+    assert len(detector.detect(frame.image)) >= 2
 
 
 def test_nobody_on_an_empty_scene(quiet_video: Path) -> None:

@@ -109,3 +109,36 @@ def test_bench_with_motion_skips_a_quiet_scene(quiet_video: Path, tmp_path: Path
     bench = json.loads(out.read_text())
     # 60 frames at 10 fps with a 1 s keep-alive: the detector runs about 6 times.
     assert bench["detected_frames"] <= 8
+
+
+def test_bench_reports_macs_and_every_bundled_model(short_clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--video", str(short_clip), "--models", "--output", str(out)]) == 0
+    bench = json.loads(out.read_text())
+    assert bench["model"] == "nanodet_g_person_int8"
+    assert bench["detected_frames"] == 30, "bench detects on every frame, whatever the rate"
+    rows = {row["model"]: row for row in bench["bundled_models"]}
+    assert set(rows) == {"nanodet", "ssdlite", "ssdlite-int8"}
+    assert rows["nanodet"]["default"]
+    assert not rows["ssdlite"]["default"]
+    assert rows["nanodet"]["gmacs_per_frame"] == bench["gmacs_per_frame"]
+    assert rows["nanodet"]["gmacs_per_frame"] > 3 * rows["ssdlite"]["gmacs_per_frame"]
+    assert rows["ssdlite"]["input"] == "300x300"
+    assert rows["nanodet"]["input"] == "512x384"
+    assert all(row["invoke_ms"] > 0 for row in rows.values())
+
+
+def test_eval_at_a_lower_detection_rate_with_another_model(
+    short_clip: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "eval.json"
+    args = ["eval", "--video", str(short_clip), "--line", "0.42,0,0.42,1", "--output", str(out)]
+    assert main([*args, "--model", "ssdlite", "--rate-hz", "2.5"]) == 0
+    result = json.loads(out.read_text())
+    assert result["frames"] == 30
+    # At 2.5 Hz on 10 fps footage the detector runs on frames 0, 4, 8, ...: the people in view
+    # change only there and hold in between.
+    people = [c["people"] for c in result["counts"]]
+    assert people == [people[i - i % 4] for i in range(30)]
+    assert max(people) >= 2
+    assert main([*args, "--rate-hz", "-1"]) == 2
