@@ -6,6 +6,7 @@ every field is docs/configuration.md; `edge_node/example-config.yaml` is a worke
 
 from __future__ import annotations
 
+import os
 import re
 import zoneinfo
 from pathlib import Path
@@ -61,6 +62,16 @@ class CameraConfig(_Model):
     )
 
 
+# A Raspberry Pi 4 runs NanoDet-g about 7-10 times a second on its four cores (docs/benchmarks.md):
+# 5 detections a second leaves room for decoding, and counts hold at this rate (docs/accuracy.md).
+DEFAULT_RATE_HZ = 5.0
+
+
+def default_threads() -> int:
+    """All cores up to four: XNNPACK gains little beyond, and a Pi has four."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 class DetectionConfig(_Model):
     model: str = Field(
         BUNDLED_MODEL,
@@ -77,9 +88,17 @@ class DetectionConfig(_Model):
         None, description="Weaker detections may still continue an existing track."
     )
     rate_hz: float | None = Field(
-        None, gt=0, le=120, description="Run the detector at most this often; null = every frame."
+        DEFAULT_RATE_HZ,
+        gt=0,
+        le=120,
+        description="Run the detector at most this often; null = every frame.",
     )
-    threads: int = Field(2, ge=1, le=16)
+    threads: int = Field(
+        default_factory=default_threads,
+        ge=1,
+        le=16,
+        description="CPU threads for the model; default: the CPU's cores, at most 4.",
+    )
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> DetectionConfig:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,9 @@ GRID = {
     "score_threshold": [0.3, 0.4, 0.5],
     "low_score_threshold": [0.15, 0.25],
     "min_hits": [2, 3],
-    "max_lost_s": [1.0, 2.0, 3.0],
-    "report_lost_s": [0.0, 0.3, 0.6],
-    "stitch_gap_s": [0.0, 1.0, 2.0],
+    "max_lost_s": [1.0, 2.0],
+    "report_lost_s": [0.3, 0.6],
+    "stitch_gap_s": [0.0, 1.5],
     "line_margin": [0.01, 0.02],
 }
 
@@ -142,6 +143,8 @@ def main() -> None:
         settings.update(model=args.model, rate_hz=args.rate_hz)
         result = replay(found, stamps, calibration, settings)["calibration"]
         rows.append((settings, result))
+        if len(rows) % 50 == 0:
+            print(f"calibrate: {len(rows)} settings replayed", file=sys.stderr, flush=True)
     current = profile_for(args.model)
     print(json.dumps({"model": args.model, "rate_hz": args.rate_hz, "profile_now": str(current)}))
     for row in ranked(rows)[: args.top]:

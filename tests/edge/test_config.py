@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ def test_example_config_is_valid_and_paths_are_resolved_from_the_file() -> None:
 def test_defaults_fill_everything_but_id_and_camera() -> None:
     config = parse_config(_minimal())
     assert config.timezone == "UTC"
-    assert config.detection.threads == 2
+    assert config.detection.threads == min(4, os.cpu_count() or 1)
+    assert config.detection.rate_hz == 5.0
     assert config.motion.enabled is False
     assert config.display_name == "cam1"
 

@@ -39,15 +39,23 @@ def test_eval_output_has_the_specified_shape(vtest_eval: dict) -> None:
 
 
 def test_counts_agree_with_the_hand_made_labels(vtest_eval: dict) -> None:
-    """Regression bounds a little below what docs/accuracy.md reports, so a worse tracker or
-    detector fails here; the figures themselves come from `make accuracy`."""
+    """The default node (NanoDet-g, its profile, 5 detections a second) on the whole video.
+    Bounds a little below what docs/accuracy.md reports, so a worse tracker or detector fails
+    here; the figures themselves come from `make accuracy`."""
     labels = json.loads(LABELS.read_text())
-    result = score(vtest_eval, labels)["all"]
-    assert result["count"]["mae"] <= 1.0
-    for direction in ("in", "out"):
-        crossings = result["crossings"][direction]
-        assert crossings["count_accuracy"] >= 0.7, crossings
-        assert crossings["precision"] >= 0.9, crossings
+    scores = score(vtest_eval, labels)
+    bounds = {  # split: (count MAE at most, crossing count accuracy at least per direction)
+        "calibration": (0.5, 1.0),
+        "held_out": (0.6, 0.9),
+        "all": (0.55, 0.94),
+    }
+    for split, (mae, accuracy) in bounds.items():
+        result = scores[split]
+        assert result["count"]["mae"] <= mae, (split, result["count"])
+        for direction in ("in", "out"):
+            crossings = result["crossings"][direction]
+            assert crossings["count_accuracy"] >= accuracy, (split, direction, crossings)
+            assert crossings["precision"] >= 0.95, (split, direction, crossings)
 
 
 def test_eval_with_a_config_file_and_line_override(short_clip: Path, tmp_path: Path) -> None:
