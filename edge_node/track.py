@@ -52,6 +52,7 @@ class TrackerConfig:
     stitch_distance: float = 1.0  # how far from the lost track's heading, in its heights
     stitch_min_cos: float = 0.5  # directions of both must agree this much when both move
     stitch_min_speed: float = 0.3  # heights per second below which a person counts as standing
+    stitch_min_height_ratio: float = 0.6  # heights of both within this ratio (same distance)
 
     @classmethod
     def from_profile(cls, profile: ModelProfile) -> TrackerConfig:
@@ -284,7 +285,8 @@ class Tracker:
             if not 0 < gap <= cfg.stitch_gap_s:
                 continue  # seen together with the new track (two people), or gone too long
             height = _height(old.box)
-            if not 0.6 <= _height(new.first_box) / height <= 1 / 0.6:
+            ratio = _height(new.first_box) / height
+            if not cfg.stitch_min_height_ratio <= ratio <= 1 / cfg.stitch_min_height_ratio:
                 continue
             if not self._same_way(old, new, height):
                 continue
