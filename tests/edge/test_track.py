@@ -192,3 +192,14 @@ def test_a_line_crossed_while_hidden_is_counted_once_on_the_stitched_track() -> 
 
     assert crossings(TrackerConfig()) == ["out"]  # left to right across this line is "out"
     assert crossings(NO_STITCH) == [], "without stitching the new track starts past the line"
+
+
+def test_tracker_settings_from_a_profile_cap_the_gaps_at_max_lost() -> None:
+    from edge_node.profiles import PROFILES
+
+    profile = PROFILES["nanodet_g_person_int8"]
+    config = TrackerConfig.from_profile(profile)
+    assert (config.high_threshold, config.min_hits) == (profile.score_threshold, profile.min_hits)
+    # A lost track is gone after max_lost_s: no stitch or report can reach further back.
+    assert config.stitch_gap_s == min(profile.stitch_gap_s, profile.max_lost_s)
+    assert config.report_lost_s <= config.max_lost_s
