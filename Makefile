@@ -6,7 +6,7 @@ COVERAGE_MIN := 95
 
 .PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data bench-app accuracy accuracy-rates screenshots lock clean
 
-## setup: install Debian packages, the Python 3.13 venv and test footage (idempotent)
+## setup: install Debian packages, Python 3.14 and .venv, the edge node's 3.11 .venv-edge and test footage (idempotent)
 setup:
 	@scripts/setup.sh
 
@@ -88,6 +88,8 @@ screenshots: setup
 lock:
 	$(VENV)/bin/uv pip compile requirements/test.in --python $(PY) \
 	  --python-platform x86_64-manylinux_2_28 -o requirements/lock.txt
+	$(VENV)/bin/uv pip compile requirements/edge-test.in --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -o requirements/edge-lock.txt
 
 clean:
-	rm -rf $(VENV) .assets .run
+	rm -rf $(VENV) $(VENV)-edge .assets .run

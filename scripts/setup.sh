@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # One-stop, idempotent set-up for tests and the demo on a fresh Debian machine:
 #   1. Debian packages (brokers, databases, browser) — only the missing ones are installed;
-#   2. a Python 3.13 virtual environment in .venv with the pinned lock file, skipped when the
-#      stamp (sha256 of the lock file, pyproject.toml and this script) is unchanged;
-#   3. real footage and images, fetched and sha256-checked by scripts/fetch_assets.sh.
+#   2. Python >= 3.14.2 (scripts/get_python.sh finds one or installs one from Debian's packages)
+#      and a virtual environment in .venv with the pinned requirements/lock.txt (Home Assistant
+#      and every test tool);
+#   3. the edge node's own venv, .venv-edge, on Python 3.11 (Raspberry Pi OS bookworm's) with
+#      requirements/edge-lock.txt and no Home Assistant;
+#   4. real footage and images, fetched and sha256-checked by scripts/fetch_assets.sh.
+# Each venv is skipped when its stamp (sha256 of its lock file, pyproject.toml and this script)
+# is unchanged, so a second run reinstalls nothing.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 venv="$top/.venv"
 lock="$top/requirements/lock.txt"
+edge_venv="$top/.venv-edge"
+edge_lock="$top/requirements/edge-lock.txt"
 apt_packages=(mosquitto mosquitto-clients influxdb victoria-metrics chromium fonts-dejavu-core)
 
 as_root() {
@@ -29,53 +36,88 @@ install_debian_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-find_python() {
-  local candidates=()
-  [ -n "${STOREFRONT_PYTHON:-}" ] && candidates+=("$STOREFRONT_PYTHON")
+# Home Assistant pins this uv; the lock file installs the same one over it.
+uv_version=0.13.5
+# uv verifies TLS with the system's CA store, as pip does here.
+export SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
+
+python_is() {  # python_is PY MAJOR.MINOR
+  "$1" -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$2'.split('.'))))" 2>/dev/null
+}
+
+# The camera node's Python: Raspberry Pi OS bookworm ships 3.11, as Debian bookworm does.
+find_edge_python() {
+  local py candidates=()
+  [ -n "${STOREFRONT_EDGE_PYTHON:-}" ] && candidates+=("$STOREFRONT_EDGE_PYTHON")
+  candidates+=(/usr/bin/python3 python3.11)
   if command -v pyenv >/dev/null; then
-    candidates+=("$(pyenv root)"/versions/3.13.*/bin/python)
+    candidates+=("$(pyenv root)"/versions/3.11.*/bin/python3.11)
   fi
-  candidates+=(python3.13)
   for py in "${candidates[@]}"; do
-    if command -v "$py" >/dev/null 2>&1 &&
-       "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
+    if command -v "$py" >/dev/null 2>&1 && python_is "$py" 3.11; then
       command -v "$py"; return 0
     fi
   done
   cat >&2 <<MSG
-setup: no Python 3.13 found. Home Assistant 2025.4 and the test suite need it.
-  Install it with pyenv ('pyenv install 3.13.0') or your distribution ('apt install python3.13'),
-  or point STOREFRONT_PYTHON at a python3.13 binary, then run 'make test' again.
+setup: no Python 3.11 found for the edge node's tests (Raspberry Pi OS bookworm runs 3.11).
+  Install Debian's python3 (bookworm), 'pyenv install 3.11', or point STOREFRONT_EDGE_PYTHON at
+  a python3.11 binary, then run 'make test' again.
 MSG
   return 1
 }
 
+stamp_of() {  # stamp_of LOCK: what a venv built from LOCK was made from
+  cat "$1" "$top/pyproject.toml" "$top/scripts/setup.sh" | sha256sum | cut -d' ' -f1
+}
+
+up_to_date() {  # up_to_date VENV STAMP
+  [ -f "$1/.storefront-stamp" ] && [ "$(cat "$1/.storefront-stamp")" = "$2" ]
+}
+
+sync_venv() {  # sync_venv VENV LOCK STAMP: the lock's packages and the node, editable
+  "$venv/bin/uv" pip sync --quiet --python "$1/bin/python" "$2"
+  "$venv/bin/uv" pip install --quiet --python "$1/bin/python" --no-deps -e "$top"
+  echo "$3" > "$1/.storefront-stamp"
+}
+
 install_venv() {
-  local stamp="$venv/.storefront-stamp" want
-  want=$(cat "$lock" "$top/pyproject.toml" "$top/scripts/setup.sh" | sha256sum | cut -d' ' -f1)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  local want py
+  want=$(stamp_of "$lock")
+  if up_to_date "$venv" "$want"; then
     echo "setup: .venv is up to date (stamp $want)"
     return 0
   fi
-  if [ ! -x "$venv/bin/uv" ] ||
-     ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
-    local py
-    py=$(find_python)
+  if [ ! -x "$venv/bin/uv" ] || ! python_is "$venv/bin/python" 3.14; then
+    py=$("$top/scripts/get_python.sh" | tail -n 1)
     echo "setup: creating .venv with $py"
     rm -rf "$venv"
     "$py" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet uv==0.6.10
+    "$venv/bin/python" -m pip install --quiet "uv==$uv_version"
   else
     echo "setup: updating .venv to requirements/lock.txt"
   fi
-  # uv verifies TLS with the system's CA store, as pip does here.
-  SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt} \
-    "$venv/bin/uv" pip sync --quiet --python "$venv/bin/python" "$lock"
-  SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt} \
-    "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e "$top"
-  echo "$want" > "$stamp"
+  sync_venv "$venv" "$lock" "$want"
+}
+
+install_edge_venv() {
+  local want py
+  want=$(stamp_of "$edge_lock")
+  if up_to_date "$edge_venv" "$want"; then
+    echo "setup: .venv-edge is up to date (stamp $want)"
+    return 0
+  fi
+  if ! python_is "$edge_venv/bin/python" 3.11; then
+    py=$(find_edge_python)
+    echo "setup: creating .venv-edge with $py"
+    rm -rf "$edge_venv"
+    "$venv/bin/uv" venv --quiet --python "$py" "$edge_venv"
+  else
+    echo "setup: updating .venv-edge to requirements/edge-lock.txt"
+  fi
+  sync_venv "$edge_venv" "$edge_lock" "$want"
 }
 
 install_debian_packages
 install_venv
+install_edge_venv
 "$top/scripts/fetch_assets.sh"
