@@ -2,27 +2,40 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
+EDGE_PY := .venv-edge/bin/python
 COVERAGE_MIN := 95
 
-.PHONY: setup test lint typecheck pytest demo stop bench bench-ha bench-data bench-app accuracy accuracy-rates screenshots lock clean
+.PHONY: help setup test lint typecheck pytest pytest-edge demo stop bench bench-ha bench-data bench-app accuracy accuracy-rates screenshots lock clean
 
-## setup: install Debian packages, Python 3.14 and .venv, the edge node's 3.11 .venv-edge and test footage (idempotent)
+## setup: Debian packages, Python 3.14 and .venv, the node's Python 3.11 .venv-edge, footage (idempotent)
 setup:
 	@scripts/setup.sh
 
-## test: set up, lint, type-check, run every test with the integration's coverage gate
-test: setup lint typecheck pytest
+## test: set up, lint, type-check, run every test with the integration's coverage gate, then
+##   the edge node's tests again on Python 3.11 (Raspberry Pi OS bookworm's)
+test: setup lint typecheck pytest pytest-edge
 
+## help: this list of targets
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## lint: ruff check and ruff format --check on the whole tree
 lint:
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --check --no-cache .
 
+## typecheck: mypy --strict on the integration
 typecheck:
 	$(VENV)/bin/mypy --strict custom_components/storefront
 
+## pytest: every test on Python 3.14 and Home Assistant, with the integration's coverage gate
 pytest:
 	$(PY) -m pytest --cov --cov-report= -p no:cacheprovider
 	$(PY) -m coverage report --include='custom_components/storefront/*' --fail-under=$(COVERAGE_MIN)
+
+## pytest-edge: the edge node's tests in .venv-edge (Python 3.11, no Home Assistant)
+pytest-edge:
+	$(EDGE_PY) -m pytest tests/edge -p no:cacheprovider
 
 ## bench: speed and memory figures as JSON in .run/bench/ (see docs/benchmarks.md)
 BENCH := .run/bench
@@ -91,5 +104,6 @@ lock:
 	$(VENV)/bin/uv pip compile requirements/edge-test.in --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 -o requirements/edge-lock.txt
 
+## clean: remove both venvs, the footage and everything under .run
 clean:
 	rm -rf $(VENV) $(VENV)-edge .assets .run

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_socket
 
 from tests.servers import Influxd, Mosquitto, VictoriaMetrics
 
-pytest_plugins = ["pytest_homeassistant_custom_component"]
+# The edge node's tests also run in .venv-edge (the node's Python 3.11, no Home Assistant):
+# there, Home Assistant's test plugin and its socket guard are absent.
+HAS_HOME_ASSISTANT = importlib.util.find_spec("pytest_homeassistant_custom_component") is not None
+pytest_plugins = ["pytest_homeassistant_custom_component"] if HAS_HOME_ASSISTANT else []
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / ".assets"
@@ -23,7 +26,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     Tests under tests/integration keep the guard (they opt in with `socket_enabled`); the rest
     of the suite talks to real local servers.
     """
-    if "integration" not in item.path.parts:
+    if HAS_HOME_ASSISTANT and "integration" not in item.path.parts:
+        import pytest_socket
+
         pytest_socket.enable_socket()
 
 

@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 import yaml
 
-from custom_components.storefront import contract
 from edge_node.detect import Detector
 from tests.mqtt_probe import Probe
+from tests.node_contract import contract
 from tests.servers import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,6 +88,7 @@ def probe_at() -> Iterator[Any]:
     def open_probe(port: int, client_id: str = "probe") -> Probe:
         probe = Probe(port, topic="storefront/#", client_id=client_id)
         opened.append(probe)
+        assert probe.subscribed.wait(10)  # or it could miss what a node publishes at once
         return probe
 
     yield open_probe

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.storefront import contract
 from edge_node.outbox import EventQueue
+from tests.node_contract import contract
 
 CROSSING = {"line": "door", "direction": "in", "track": 3}
 

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.storefront import contract
 from edge_node.simulator import LAYOUTS, Store, parse_start
 from tests.mqtt_probe import Probe
+from tests.node_contract import contract
 from tests.servers import Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

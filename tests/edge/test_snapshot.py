@@ -109,7 +109,7 @@ def test_pixelated_area_has_no_detail_left(vtest_video: Path) -> None:
 
 
 def test_snapshot_payload_follows_the_contract(vtest_video: Path) -> None:
-    from custom_components.storefront import contract
+    from tests.node_contract import contract
 
     image = next(iter(FileReplay(vtest_video))).image
     payload = make_snapshot(image, [], CONFIG).to_contract("req-1", 1_795_380_000.0)

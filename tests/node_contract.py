@@ -1,0 +1,31 @@
+"""The MQTT contract module for the edge node's tests, which run without Home Assistant.
+
+`custom_components/storefront/contract.py` needs nothing but fastjsonschema, but importing it as
+`custom_components.storefront.contract` first runs the integration package's `__init__`, which
+imports Home Assistant. The edge node's tests also run in .venv-edge (the node's Python 3.11,
+no Home Assistant), so they load the same file by its path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_MODULE = ROOT / "custom_components" / "storefront" / "contract.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("storefront_contract", CONTRACT_MODULE)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {CONTRACT_MODULE}")
+    module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: its dataclasses look their module up in sys.modules.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+contract = sys.modules.get("storefront_contract") or _load()
