@@ -3,7 +3,9 @@
 One background thread owns the connection. Each connection attempt uses a fresh paho client, so
 nothing paho kept in memory from a dead connection is sent again behind the outbox's back: after
 every (re)connect the link resends, in order, every event the broker has not acknowledged, and an
-event leaves the outbox only on its PUBACK. Reconnects back off exponentially with jitter.
+event leaves the outbox only on its PUBACK. The node says `online` (and counts as connected) only
+once the broker has acknowledged its command subscription, so no command sent to a node that shows
+online is lost. Reconnects back off exponentially with jitter.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class Link:
         self._inflight: dict[int, int] = {}  # paho mid -> event seq
         self._sent_upto = 0
         self._refused: str | None = None
-        self.connected = False
+        self._subscribe_mid: int | None = None
+        self.connected = False  # True once subscribed and online, until the connection drops
         self.last_error: str | None = None
         self.connects = 0
         self._thread = threading.Thread(target=self._run, name="mqtt-link", daemon=True)
@@ -123,6 +126,7 @@ class Link:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         return client
 
@@ -217,9 +221,30 @@ class Link:
         self._inflight.clear()
         self._sent_upto = 0  # resend everything not yet acknowledged, in order
         LOG.info("connected to MQTT broker %s:%s", self.config.host, self.config.effective_port)
+        # Online only once the broker has acknowledged the subscriptions (_on_subscribe): a
+        # command sent as soon as the node shows up online must not be lost.
+        _rc, self._subscribe_mid = client.subscribe(
+            [(f"{self.base}/command", 1), (HA_STATUS_TOPIC, 1)]
+        )
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        _userdata: Any,
+        mid: int,
+        reasons: list[ReasonCode],
+        _properties: Any,
+    ) -> None:
+        if mid != self._subscribe_mid:
+            return
+        refused = [str(reason) for reason in reasons if reason.is_failure]
+        if refused:
+            self._note_error(
+                f"MQTT broker refused the subscription to {self.base}/command or "
+                f"{HA_STATUS_TOPIC} ({', '.join(refused)}): check the broker's ACL"
+            )
         client.publish(f"{self.base}/availability", b"online", qos=1, retain=True)
         self._republish_retained(client)
-        client.subscribe([(f"{self.base}/command", 1), (HA_STATUS_TOPIC, 1)])
         self.connected = True
 
     def _republish_retained(self, client: mqtt.Client) -> None:

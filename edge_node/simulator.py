@@ -965,6 +965,7 @@ class _NodeClient:
         client.on_connect = self._on_connect
         client.on_disconnect = lambda *_: self.connected.clear()
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self.client = client
 
     def start(self) -> None:
@@ -977,9 +978,12 @@ class _NodeClient:
         if reason.is_failure:
             self.refused = str(reason)
             return
+        client.subscribe([(f"{self.base}/command", 1), ("homeassistant/status", 1)])
+
+    def _on_subscribe(self, client: Any, *_args: Any) -> None:
+        # Online once subscribed, as the real node's link: a command sent at once is not lost.
         client.publish(f"{self.base}/availability", b"online", qos=1, retain=True)
         self._republish(client)
-        client.subscribe([(f"{self.base}/command", 1), ("homeassistant/status", 1)])
         self.connected.set()
 
     def _republish(self, client: Any) -> None:

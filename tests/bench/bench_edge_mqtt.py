@@ -43,6 +43,7 @@ def _percentile(values: list[float], q: float) -> float:
 def event_throughput(port: int, workdir: Path, count: int = 5000) -> dict[str, Any]:
     outbox = EventQueue(workdir / "throughput.db")
     probe = Probe(port, topic="bench/#", client_id="bench-throughput")
+    probe.subscribed.wait(10)  # every event must reach it, or the loop below never ends
     link = Link(
         MqttConfig(host="127.0.0.1", port=port, topic_root="bench"),
         "cam1",
@@ -104,6 +105,7 @@ def frame_to_publish(port: int, workdir: Path, video: Path, seconds: float) -> d
         original(client, userdata, msg)
 
     probe.client.on_message = on_message
+    probe.subscribed.wait(10)
     node = _TimedNode(config)
     runner = threading.Thread(target=node.run)
     runner.start()

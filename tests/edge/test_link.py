@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from custom_components.storefront import contract
 from edge_node.config import MqttConfig
 from edge_node.link import Link, parse_command
 from edge_node.outbox import EventQueue
 from tests.mqtt_probe import Probe
+from tests.node_contract import contract
 from tests.servers import Mosquitto, free_port
 
 STATE = contract.CONTRACT["definitions"]["state"]["examples"][0]
@@ -54,8 +54,9 @@ def test_events_arrive_once_each_through_a_broker_restart(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
     outbox = EventQueue(tmp_path / "q.db")
+    probe = Probe(broker.port)  # subscribed before the first event, or it would miss some
+    assert probe.subscribed.wait(10)
     link = _link(broker.port, outbox).start()
-    probe = Probe(broker.port)
     try:
         for track in range(200):
             outbox.append("crossing", {"line": "door", "direction": "in", "track": track})
@@ -97,6 +98,65 @@ def test_commands_reach_the_node_and_bad_ones_are_ignored(
     finally:
         link.stop()
         probe.close()
+
+
+def test_a_command_sent_when_the_node_shows_online_arrives(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    """A receiver that sends a command the moment it sees `online` (as Home Assistant may do
+    for a node it was waiting for) must not lose it: online means subscribed."""
+    commands: list[dict[str, Any]] = []
+    probe = Probe(broker.port, topic="storefront/cam1/availability")
+    assert probe.subscribed.wait(10)
+    command = {"schema": 1, "id": "first", "command": "snapshot"}
+
+    def on_availability(client: Any, _userdata: Any, message: Any) -> None:
+        if message.payload == b"online":
+            client.publish("storefront/cam1/command", json.dumps(command), qos=1)
+
+    probe.client.on_message = on_availability
+    link = _link(broker.port, EventQueue(tmp_path / "q.db"), commands).start()
+    try:
+        probe.wait(lambda: len(commands) == 1)
+        assert commands == [command]
+        assert link.connected
+    finally:
+        link.stop()
+        probe.close()
+
+
+class LoggingMosquitto(Mosquitto):
+    """A broker that logs every packet, to read the order in which a client sent them."""
+
+    def command(self) -> list[str]:
+        command = super().command()
+        with (self.workdir / "mosquitto.conf").open("a") as conf:
+            conf.write("log_type all\n")
+        return command
+
+    def packets_from(self, client_id: str) -> list[str]:
+        log = (self.workdir / f"{self.name}.log").read_text(errors="replace")
+        return [line for line in log.splitlines() if client_id in line]
+
+
+def test_the_node_says_online_only_after_the_broker_acknowledged_its_subscription(
+    tmp_path: Path,
+) -> None:
+    broker = LoggingMosquitto(workdir=tmp_path / "broker")
+    broker.start()
+    link = _link(broker.port, EventQueue(tmp_path / "q.db")).start()
+    try:
+        deadline = time.monotonic() + 20
+        while not link.connected:
+            assert time.monotonic() < deadline, "the link never connected"
+            time.sleep(0.02)
+    finally:
+        link.stop()
+        broker.stop()  # mosquitto has written its whole log once it has exited
+    lines = broker.packets_from("storefront-cam1")
+    suback = next(i for i, line in enumerate(lines) if "Sending SUBACK to" in line)
+    online = next(i for i, line in enumerate(lines) if "'storefront/cam1/availability'" in line)
+    assert suback < online, "\n".join(lines)
 
 
 def test_home_assistant_birth_makes_the_node_republish(broker: Mosquitto, tmp_path: Path) -> None:
