@@ -27,7 +27,7 @@ import aiohttp
 import requests
 import yaml
 
-ONBOARDING_VERSION = 4  # homeassistant.components.onboarding.STORAGE_VERSION in 2025.4
+ONBOARDING_VERSION = 4  # homeassistant.components.onboarding.STORAGE_VERSION (2025.4 to 2026.10)
 CLIENT_NAME = "Storefront demo"
 
 
