@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,35 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         import pytest_socket
 
         pytest_socket.enable_socket()
+
+
+class _FrameReports(logging.Handler):
+    """Collects what Home Assistant's frame helper reports about the Storefront integration."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "custom integration 'storefront'" in message:
+            self.reports.append(message)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_home_assistant_calls() -> Iterator[None]:
+    """Home Assistant reports a custom integration's deprecated calls through its frame helper
+    (a logged warning, or an error for some): any such report fails the test, so the integration
+    keeps using no API deprecated in the Home Assistant it is tested on."""
+    logger = logging.getLogger("homeassistant.helpers.frame")
+    handler = _FrameReports()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.reports:
+        pytest.fail("Home Assistant reported deprecated calls:\n" + "\n".join(handler.reports))
 
 
 @pytest.fixture(scope="session")
