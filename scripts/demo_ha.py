@@ -252,7 +252,11 @@ class HomeAssistant:
             return
         for entry in entries:
             self.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
-        result = self._flow("mqtt", [{"broker": "127.0.0.1", "port": port}])
+        # Since 2026.10 the broker form keeps its advanced options in a section that must be
+        # sent, with its two required choices: no client certificate, no TLS (a local broker).
+        plain = {"set_client_cert": False, "set_ca_cert": "off"}
+        broker = {"broker": "127.0.0.1", "port": port, "other_settings": plain}
+        result = self._flow("mqtt", [broker])
         if result["type"] != "create_entry":
             raise SetupError(f"the MQTT entry was not created: {result}")
         self.state["mqtt_port"] = port
