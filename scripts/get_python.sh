@@ -180,6 +180,11 @@ install_from_debian() {
   rm -rf "$work"
 }
 
+if [ -n "${STOREFRONT_PYTHON:-}" ] && ! usable "$STOREFRONT_PYTHON"; then
+  log "STOREFRONT_PYTHON=$STOREFRONT_PYTHON is not a working Python >= $minimum (with ssl, sqlite3"
+  log "and venv): point it at one, or unset it to let this script find or install one"
+  exit 1
+fi
 if python=$(find_existing); then
   log "using $python ($("$python" -c 'import sys; print(sys.version.split()[0])'))"
   echo "$python"; exit 0
