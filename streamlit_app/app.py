@@ -1,7 +1,7 @@
 """Storefront analytics: the analyst app. Run `streamlit run streamlit_app/app.py`.
 
 Settings come from the environment or a TOML file (docs/analyst-app.md). Every page reads
-InfluxDB through `streamlit_app/data.py`; this file only wires the pages together.
+InfluxDB through its module in `streamlit_app/queries/`; this file only wires the pages together.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Streamlit glue shared by the pages: settings, the sidebar, caching, error and empty states.
 
-The query logic lives in `data.py`; this module only decides when to call it (through
+The query logic lives in `queries/`; this module only decides when to call it (through
 `st.cache_data`, so reruns and page switches do not query again until the cache expires) and
 how a failure or an empty answer looks.
 """
@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import data
+from streamlit_app import queries
 from streamlit_app.config import ConfigError, Settings, load_settings
 from streamlit_app.influxql import InfluxClient, InfluxError
 
@@ -30,14 +30,14 @@ class Context:
     """What every page needs: where the data is, what the sidebar selected."""
 
     settings: Settings
-    options: data.Options
-    scope: data.Scope
+    options: queries.sidebar.Options
+    scope: queries.base.Scope
     first: date
     last: date
 
     @property
-    def window(self) -> data.Window:
-        return data.Window.days(self.first, self.last, self.settings.timezone)
+    def window(self) -> queries.base.Window:
+        return queries.base.Window.days(self.first, self.last, self.settings.timezone)
 
     def now(self) -> datetime:
         return datetime.now(self.settings.tz)
@@ -71,40 +71,44 @@ def _cached[**P, R](function: Callable[P, R], ttl: int) -> Callable[P, R]:
     return _CACHED[key]
 
 
-def _options(settings: Settings) -> data.Options:
-    return data.options(InfluxClient(settings))
+def _options(settings: Settings) -> queries.sidebar.Options:
+    return queries.sidebar.load(InfluxClient(settings))
 
 
-def _overview(settings: Settings, scope: data.Scope, day: date, now: datetime) -> data.Overview:
-    return data.overview(InfluxClient(settings), scope, day, now)
+def _overview(
+    settings: Settings, scope: queries.base.Scope, day: date, now: datetime
+) -> queries.overview.Overview:
+    return queries.overview.load(InfluxClient(settings), scope, day, now)
 
 
 def _traffic(
-    settings: Settings, scope: data.Scope, window: data.Window, now: datetime
-) -> data.Traffic:
-    return data.traffic(InfluxClient(settings), scope, window, now)
+    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
+) -> queries.traffic.Traffic:
+    return queries.traffic.load(InfluxClient(settings), scope, window, now)
 
 
-def _zones(settings: Settings, scope: data.Scope, window: data.Window, now: datetime) -> data.Zones:
-    return data.zones(InfluxClient(settings), scope, window, now)
+def _zones(
+    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
+) -> queries.zones.Zones:
+    return queries.zones.load(InfluxClient(settings), scope, window, now)
 
 
 def _personas(
-    settings: Settings, scope: data.Scope, window: data.Window, now: datetime
-) -> data.Personas:
-    return data.personas(InfluxClient(settings), scope, window, now)
+    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
+) -> queries.personas.Personas:
+    return queries.personas.load(InfluxClient(settings), scope, window, now)
 
 
 def _shelves(
-    settings: Settings, scope: data.Scope, window: data.Window, now: datetime
-) -> data.Shelves:
-    return data.shelves(InfluxClient(settings), scope, window, now)
+    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
+) -> queries.shelves.Shelves:
+    return queries.shelves.load(InfluxClient(settings), scope, window, now)
 
 
 def _displays(
-    settings: Settings, scope: data.Scope, window: data.Window, now: datetime
-) -> data.Displays:
-    return data.displays(InfluxClient(settings), scope, window, now)
+    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
+) -> queries.displays.Displays:
+    return queries.displays.load(InfluxClient(settings), scope, window, now)
 
 
 LOADERS: Final[dict[str, Callable[..., Any]]] = {
@@ -131,7 +135,7 @@ def load(page: str, context: Context, *args: Any) -> Any:
     loader = _cached(LOADERS[page], context.settings.cache_ttl_s)
     if page == "overview":
         (day,) = args
-        end = data.Window.days(day, day, context.settings.timezone).end
+        end = queries.base.Window.days(day, day, context.settings.timezone).end
         call_args: tuple[Any, ...] = (day, _cache_now(context, end))
     else:
         window = context.window
@@ -220,7 +224,7 @@ def _node_label(pair: tuple[str, str]) -> str:
     return f"{pair[1]} ({pair[0]})"
 
 
-def _sidebar(settings: Settings, options: data.Options) -> Context:
+def _sidebar(settings: Settings, options: queries.sidebar.Options) -> Context:
     today = datetime.now(settings.tz).date()
     if "range" not in st.session_state:
         st.session_state["range"] = (today - timedelta(days=DEFAULT_DAYS - 1), today)
@@ -256,7 +260,7 @@ def _sidebar(settings: Settings, options: data.Options) -> Context:
             f"{settings.timezone}. Cached for {settings.cache_ttl_s} s."
         )
     first, last = _range(picked, today)
-    scope = data.Scope(
+    scope = queries.base.Scope(
         stores=tuple(stores),
         nodes=tuple(nodes),
         zones=tuple(zones),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from streamlit_app import data, ui
 from streamlit_app import formatting as fmt
+from streamlit_app import queries, ui
 
 context = ui.context()
 st.title("Displays")
 st.caption(context.describe())
-displays: data.Displays = ui.load("displays", context)
+displays: queries.displays.Displays = ui.load("displays", context)
 if displays.empty:
     ui.empty_state(
         context,

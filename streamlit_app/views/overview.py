@@ -8,8 +8,8 @@ from datetime import date
 import altair as alt
 import streamlit as st
 
-from streamlit_app import data, ui
 from streamlit_app import formatting as fmt
+from streamlit_app import queries, ui
 
 DAY_KEY = "overview_day"
 
@@ -30,7 +30,7 @@ st.title("Overview")
 if DAY_KEY not in st.session_state:
     st.session_state[DAY_KEY] = _initial_day(context)
 day = st.date_input("Day", key=DAY_KEY, format="YYYY-MM-DD")
-overview: data.Overview = ui.load("overview", context, day)
+overview: queries.overview.Overview = ui.load("overview", context, day)
 if overview.empty:
     ui.empty_state(
         context,
@@ -41,9 +41,8 @@ if overview.empty:
 
 now, before = overview.current, overview.previous
 until = f", both until {overview.window.end:%H:%M}" if overview.partial else ""
-st.caption(
-    f"{fmt.day(day)} compared with {fmt.day(day - data.WEEK)} (same weekday last week{until})."
-)
+week_before = day - queries.overview.WEEK
+st.caption(f"{fmt.day(day)} compared with {fmt.day(week_before)} (same weekday last week{until}).")
 columns = st.columns(5)
 columns[0].metric(
     "Visitors",
@@ -72,7 +71,7 @@ columns[4].metric(
     help=f"Half of the {fmt.count(now.visits)} visits were shorter than this.",
 )
 
-labels = {"last_week": fmt.day(day - data.WEEK), "selected": fmt.day(day)}
+labels = {"last_week": fmt.day(week_before), "selected": fmt.day(day)}
 colors = alt.Scale(domain=list(labels.values()), range=["#b4c7dc", "#1c62b9"])
 legend = alt.Legend(orient="top", title=None)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from streamlit_app import data, ui
+from streamlit_app import queries, ui
 
 context = ui.context()
 st.title("Personas")
 st.caption(context.describe())
-personas: data.Personas = ui.load("personas", context)
+personas: queries.personas.Personas = ui.load("personas", context)
 if personas.empty:
     ui.empty_state(
         context,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from streamlit_app import data, ui
+from streamlit_app import queries, ui
 
 context = ui.context()
 st.title("Shelves")
 st.caption(context.describe())
-shelves: data.Shelves = ui.load("shelves", context)
+shelves: queries.shelves.Shelves = ui.load("shelves", context)
 if shelves.empty:
     ui.empty_state(
         context,
@@ -28,7 +28,9 @@ if not shelves.latest.empty:
     )
 if not shelves.levels.empty:
     st.subheader("Stock level over time")
-    levels = shelves.levels.assign(shelf=data.label(shelves.levels, ["store", "node", "shelf"]))
+    levels = shelves.levels.assign(
+        shelf=queries.base.label(shelves.levels, ["store", "node", "shelf"])
+    )
     st.altair_chart(
         alt.Chart(ui.wall_clock(levels))
         .mark_line()

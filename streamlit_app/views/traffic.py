@@ -5,13 +5,13 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from streamlit_app import data, ui
 from streamlit_app import formatting as fmt
+from streamlit_app import queries, ui
 
 context = ui.context()
 st.title("Traffic")
 st.caption(context.describe())
-traffic: data.Traffic = ui.load("traffic", context)
+traffic: queries.traffic.Traffic = ui.load("traffic", context)
 if traffic.empty:
     ui.empty_state(
         context,
@@ -52,7 +52,7 @@ st.altair_chart(
     .mark_rect()
     .encode(
         x=alt.X("hour:O", title="Hour of day"),
-        y=alt.Y("weekday:N", sort=list(data.WEEKDAYS), title=None),
+        y=alt.Y("weekday:N", sort=list(queries.traffic.WEEKDAYS), title=None),
         color=alt.Color("entries:Q", title="Entries (average)", scale=alt.Scale(scheme="blues")),
         tooltip=["weekday", "hour", alt.Tooltip("entries:Q", format=".1f")],
     ),

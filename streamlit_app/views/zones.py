@@ -7,13 +7,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import data, ui
 from streamlit_app import formatting as fmt
+from streamlit_app import queries, ui
 
 context = ui.context()
 st.title("Zones & dwell")
 st.caption(context.describe())
-zones: data.Zones = ui.load("zones", context)
+zones: queries.zones.Zones = ui.load("zones", context)
 if zones.empty:
     ui.empty_state(
         context,
@@ -40,7 +40,7 @@ else:
         width="stretch",
     )
     st.caption(f"Average head count per {zones.interval} of the day, over the days of the range.")
-    series = zones.occupancy.assign(zone=data.label(zones.occupancy, KEYS))
+    series = zones.occupancy.assign(zone=queries.base.label(zones.occupancy, KEYS))
     long_range = context.window.span > pd.Timedelta(days=8)
     if context.window.span > pd.Timedelta(days=2):
         # Hourly averages; beyond a week one point a day: the day's busiest hour.
@@ -52,13 +52,13 @@ else:
                 .dt.floor("h")
                 .dt.tz_convert(context.settings.tz)
             )
-            .groupby(["time", "zone"], as_index=False)["people"]
+            .groupby(["time", "zone"], as_index=False)[["people"]]
             .mean()
         )
     if long_range:
         series = (
             series.assign(time=series["time"].dt.normalize())
-            .groupby(["time", "zone"], as_index=False)["people"]
+            .groupby(["time", "zone"], as_index=False)[["people"]]
             .max()
         )
     st.altair_chart(
@@ -81,7 +81,7 @@ dwell = zones.dwell
 if dwell.empty:
     st.info("No finished visits in these zones in the range (measurement `dwell`).")
 else:
-    dwell = dwell.assign(label=data.label(dwell, KEYS))
+    dwell = dwell.assign(label=queries.base.label(dwell, KEYS))
     base = alt.Chart(dwell).encode(y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=300)))
     box = (
         base.mark_rule().encode(x=alt.X("p10:Q", title="Seconds in the zone"), x2="p90:Q")
@@ -94,14 +94,15 @@ else:
         "(nearest-rank percentiles, as InfluxDB computes them)."
     )
     if zones.sampled:
+        sample = fmt.count(queries.zones.DWELL_SAMPLE)
         caption += (
-            f" Zones with more than {fmt.count(data.DWELL_SAMPLE)} visits in the range: "
+            f" Zones with more than {sample} visits in the range: "
             f"percentiles and histogram are estimated from a random sample of "
-            f"{fmt.count(data.DWELL_SAMPLE)} of them (column *sampled*); visits and mean are "
+            f"{sample} of them (column *sampled*); visits and mean are "
             "exact."
         )
     st.caption(caption)
-    histogram = zones.histogram.assign(label=data.label(zones.histogram, KEYS))
+    histogram = zones.histogram.assign(label=queries.base.label(zones.histogram, KEYS))
     order = list(dict.fromkeys(histogram.sort_values("lower_s")["bin"]))
     st.altair_chart(
         alt.Chart(histogram)
@@ -120,7 +121,7 @@ else:
         hide_index=True,
         column_config={
             c: st.column_config.NumberColumn(format="%.0f s")
-            for c in ["mean_s", *(f"p{p}" for p in data.PERCENTILES)]
+            for c in ["mean_s", *(f"p{p}" for p in queries.zones.PERCENTILES)]
         },
     )
     ui.download(zones.dwell, "dwell", context, "dwell CSV")

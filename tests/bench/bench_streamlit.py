@@ -38,7 +38,7 @@ import numpy as np
 
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
-from streamlit_app import data
+from streamlit_app import queries
 from streamlit_app.config import Settings
 from streamlit_app.influxql import InfluxClient
 from tests.servers import Influxd
@@ -268,7 +268,7 @@ async def fill(url: str, days: int, count: int, now: datetime) -> dict[str, Any]
 
 
 def pages(
-    settings: Settings, scope: data.Scope, window: data.Window, now: datetime
+    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
 ) -> dict[str, Callable[[], object]]:
     """Each page's full set of queries, as the app runs them (sidebar included on every page)."""
 
@@ -277,13 +277,13 @@ def pages(
 
     day = window.end.date() - timedelta(days=1)
     return {
-        "sidebar": lambda: data.options(client()),
-        "overview": lambda: data.overview(client(), scope, day, now),
-        "traffic": lambda: data.traffic(client(), scope, window, now),
-        "zones": lambda: data.zones(client(), scope, window, now),
-        "personas": lambda: data.personas(client(), scope, window, now),
-        "shelves": lambda: data.shelves(client(), scope, window, now),
-        "displays": lambda: data.displays(client(), scope, window, now),
+        "sidebar": lambda: queries.sidebar.load(client()),
+        "overview": lambda: queries.overview.load(client(), scope, day, now),
+        "traffic": lambda: queries.traffic.load(client(), scope, window, now),
+        "zones": lambda: queries.zones.load(client(), scope, window, now),
+        "personas": lambda: queries.personas.load(client(), scope, window, now),
+        "shelves": lambda: queries.shelves.load(client(), scope, window, now),
+        "displays": lambda: queries.displays.load(client(), scope, window, now),
     }
 
 
@@ -315,9 +315,9 @@ def main() -> None:
             print(f"writing {args.days} days x {args.nodes} nodes ...", file=sys.stderr)
             filled = asyncio.run(fill(server.url, args.days, args.nodes, now))
             settings = Settings(url=server.url, database=DATABASE, timezone=TZ)
-            scope = data.Scope(synthetic=True, tz=TZ)
-            week = data.Window.days(now.date() - timedelta(days=6), now.date(), TZ)
-            everything = data.Window.days(
+            scope = queries.base.Scope(synthetic=True, tz=TZ)
+            week = queries.base.Window.days(now.date() - timedelta(days=6), now.date(), TZ)
+            everything = queries.base.Window.days(
                 now.date() - timedelta(days=args.days - 1), now.date(), TZ
             )
             print("measuring ...", file=sys.stderr)

@@ -14,7 +14,7 @@ import requests
 
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
-from streamlit_app import data
+from streamlit_app import queries
 from streamlit_app.config import Settings
 from streamlit_app.influxql import CHUNK_SIZE, InfluxClient, InfluxRefused, InfluxUnreachable
 from tests.servers import Influxd, free_port
@@ -28,7 +28,7 @@ def client(influxd: Influxd, store_data: dataset.Dataset) -> InfluxClient:
     return InfluxClient(Settings(url=influxd.url, database=DATABASE, timezone=dataset.TZ))
 
 
-SCOPE = data.Scope(tz=dataset.TZ)
+SCOPE = queries.base.Scope(tz=dataset.TZ)
 
 
 def _write(url: str, database: str, lines: list[str], rp: str = "") -> None:
@@ -46,7 +46,7 @@ def test_a_running_day_is_compared_with_the_same_hours_a_week_ago(
     day = store_data.today - timedelta(days=1)
     midnight = datetime.combine(day, time(), store_data.tz)
     now = midnight + timedelta(hours=14)  # as if the app were opened at 14:00 that day
-    overview = data.overview(client, SCOPE, day, now)
+    overview = queries.overview.load(client, SCOPE, day, now)
     assert overview.partial
     assert overview.window.end == now
     week = timedelta(days=7)
@@ -64,7 +64,7 @@ def test_a_running_day_is_compared_with_the_same_hours_a_week_ago(
     assert overview.current.visitors == entries(midnight, now)
     assert overview.previous.visitors == entries(midnight - week, now - week)
     assert 0 < overview.current.visitors < store_data.entries(day, day)
-    whole = data.overview(client, SCOPE, day, midnight + timedelta(days=2))
+    whole = queries.overview.load(client, SCOPE, day, midnight + timedelta(days=2))
     assert not whole.partial
     assert whole.current.visitors == store_data.entries(day, day)
     assert whole.current.peak_occupancy == store_data.peak_occupancy(day)
@@ -77,7 +77,7 @@ def test_hourly_entries_and_heatmap_add_up(
 ) -> None:
     last = store_data.today - timedelta(days=1)
     first = last - timedelta(days=13)
-    traffic = data.traffic(client, SCOPE, data.Window.days(first, last, dataset.TZ))
+    traffic = queries.traffic.load(client, SCOPE, queries.base.Window.days(first, last, dataset.TZ))
     assert len(traffic.hourly) == 14 * 24  # fill(0): every hour, also the closed ones
     per_slot: dict[tuple[int, int], int] = defaultdict(int)
     for crossing in store_data.select(store_data.crossings, first, last):
@@ -87,7 +87,7 @@ def test_hourly_entries_and_heatmap_add_up(
     heatmap = traffic.heatmap()
     assert len(heatmap) == 7 * 24
     for row in heatmap.itertuples(index=False):
-        weekday = data.WEEKDAYS.index(row.weekday)
+        weekday = queries.traffic.WEEKDAYS.index(row.weekday)
         # Two of each weekday in fourteen days: the average is half the sum.
         assert row.entries == pytest.approx(per_slot[(weekday, row.hour)] / 2)
     by_hour = traffic.by_hour_of_day()
@@ -98,7 +98,7 @@ def test_occupancy_profile_through_the_day(
     client: InfluxClient, store_data: dataset.Dataset
 ) -> None:
     day = store_data.today - timedelta(days=1)
-    zones = data.zones(client, SCOPE, data.Window.days(day, day, dataset.TZ))
+    zones = queries.zones.load(client, SCOPE, queries.base.Window.days(day, day, dataset.TZ))
     assert zones.interval == "5m"
     profile = zones.profile()
     readings = [r for r in store_data.select(store_data.occupancy, day, day) if r.node == "floor"]
@@ -116,10 +116,10 @@ def test_dwell_beyond_the_sample_size_is_estimated_from_a_sample(
 ) -> None:
     last = store_data.today - timedelta(days=1)
     first = last - timedelta(days=6)
-    window = data.Window.days(first, last, dataset.TZ)
-    exact = data.zones(client, SCOPE, window)
+    window = queries.base.Window.days(first, last, dataset.TZ)
+    exact = queries.zones.load(client, SCOPE, window)
     assert not exact.sampled
-    sampled = data.zones(client, SCOPE, window, sample_size=20)
+    sampled = queries.zones.load(client, SCOPE, window, sample_size=20)
     assert sampled.sampled
     expected = store_data.dwell(first, last)
     for row in sampled.dwell.itertuples(index=False):
@@ -146,12 +146,12 @@ def test_store_names_with_quotes_are_escaped(influxd: Influxd) -> None:
     event["ts"] = (now - timedelta(minutes=5)).timestamp()
     _write(influxd.url, database, maker.event("entrance", event))
     client = InfluxClient(Settings(url=influxd.url, database=database, timezone=dataset.TZ))
-    assert data.options(client).stores == (store,)
-    window = data.Window.days(now.date(), now.date(), dataset.TZ)
-    scope = data.Scope(stores=(store,), nodes=((store, "entrance"),), tz=dataset.TZ)
-    assert data.traffic(client, scope, window).lines["entries"].tolist() == [1]
-    other = data.Scope(stores=("Bob's",), tz=dataset.TZ)
-    assert data.traffic(client, other, window).empty
+    assert queries.sidebar.load(client).stores == (store,)
+    window = queries.base.Window.days(now.date(), now.date(), dataset.TZ)
+    scope = queries.base.Scope(stores=(store,), nodes=((store, "entrance"),), tz=dataset.TZ)
+    assert queries.traffic.load(client, scope, window).lines["entries"].tolist() == [1]
+    other = queries.base.Scope(stores=("Bob's",), tz=dataset.TZ)
+    assert queries.traffic.load(client, other, window).empty
 
 
 def test_reads_a_named_retention_policy(influxd: Influxd) -> None:
@@ -166,12 +166,12 @@ def test_reads_a_named_retention_policy(influxd: Influxd) -> None:
     now = datetime.now(tz=ZoneInfo(dataset.TZ))
     event["ts"] = (now - timedelta(minutes=5)).timestamp()
     _write(influxd.url, database, PointMaker("Main Street").event("entrance", event), rp="keep")
-    window = data.Window.days(now.date(), now.date(), dataset.TZ)
+    window = queries.base.Window.days(now.date(), now.date(), dataset.TZ)
     for rp, expected in (("keep", [1]), ("", [])):
         settings = Settings(
             url=influxd.url, database=database, retention_policy=rp, timezone=dataset.TZ
         )
-        lines = data.traffic(InfluxClient(settings), SCOPE, window).lines
+        lines = queries.traffic.load(InfluxClient(settings), SCOPE, window).lines
         assert lines["entries"].tolist() == expected
 
 
@@ -186,10 +186,10 @@ def test_long_answers_arrive_whole(client: InfluxClient, store_data: dataset.Dat
 def test_unreachable_and_refused_are_told_apart(influxd: Influxd) -> None:
     closed = InfluxClient(Settings(url=f"http://127.0.0.1:{free_port()}"))
     with pytest.raises(InfluxUnreachable) as unreachable:
-        data.options(closed)
+        queries.sidebar.load(closed)
     assert "curl" in unreachable.value.hint
     missing = InfluxClient(Settings(url=influxd.url, database="streamlit_data_missing"))
     with pytest.raises(InfluxRefused) as refused:
-        data.options(missing)
+        queries.sidebar.load(missing)
     assert "does not exist" in str(refused.value)
     assert "STOREFRONT_INFLUX_DB" in refused.value.hint
