@@ -72,6 +72,7 @@ class StoreExport:
         self._unsubscribes.clear()
         self._cancel_issue_timer()
         if self.writer is not None:
+            self.writer.add(self.maker.rollup())  # the open slots, so far: nothing is lost
             await self.writer.stop()
         if self._spool is not None:
             await self.hass.async_add_executor_job(self._spool.close)
@@ -101,6 +102,7 @@ class StoreExport:
         for node_id, node in self.hub.nodes.items():
             if node.online and node.state is not None:
                 self.writer.add(self.maker.occupancy(node_id, node.state, now))
+        self.writer.add(self.maker.rollup(now))  # slots of nodes that went quiet or offline
 
     @callback
     def _unreachable(self, error: str) -> None:

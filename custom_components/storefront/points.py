@@ -14,8 +14,11 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from .rollup import OccupancyRollup, RollupPoint
+
 # Measurements (docs/data-model.md).
 OCCUPANCY: Final = "occupancy"
+OCCUPANCY_15M: Final = "occupancy_15m"
 NODE_OCCUPANCY: Final = "node_occupancy"
 CROSSING: Final = "crossing"
 VISIT: Final = "visit"
@@ -30,6 +33,7 @@ HEALTH: Final = "health"
 AVAILABILITY: Final = "availability"
 MEASUREMENTS: Final = (
     OCCUPANCY,
+    OCCUPANCY_15M,
     NODE_OCCUPANCY,
     CROSSING,
     VISIT,
@@ -102,6 +106,8 @@ class PointMaker:
     def __init__(self, store: str) -> None:
         self.store = store
         self.synthetic: set[str] = set()
+        self._rollup = OccupancyRollup()
+        self._state_ts: dict[str, float] = {}  # each node's newest state message
 
     def _tags(self, node_id: str, **more: str | None) -> dict[str, str | None]:
         tags: dict[str, str | None] = {"store": self.store, "node": node_id, **more}
@@ -125,21 +131,49 @@ class PointMaker:
     def availability(self, node_id: str, online: bool, ts: float) -> list[str]:
         return self._lines([(AVAILABILITY, self._tags(node_id), {"online": online}, to_ns(ts))])
 
-    def occupancy(self, node_id: str, state: Mapping[str, Any], ts: float) -> list[str]:
-        """The head count now: per zone and for the node's whole view."""
+    def occupancy(
+        self, node_id: str, state: Mapping[str, Any], ts: float, *, rollup: bool = True
+    ) -> list[str]:
+        """The head count now: per zone and for the node's whole view; and the 15-minute
+        rollup of each zone whose slot this reading closes (`rollup=False`: a reading that
+        was counted already)."""
         occupancy = state.get("occupancy", {})
         ns = to_ns(ts)
+        zones = sorted(occupancy.get("zones", {}).items())
         rows = [(NODE_OCCUPANCY, self._tags(node_id), {"people": occupancy.get("total")}, ns)]
         rows += [
             (OCCUPANCY, self._tags(node_id, zone=zone), {"people": people}, ns)
-            for zone, people in sorted(occupancy.get("zones", {}).items())
+            for zone, people in zones
         ]
+        if rollup:
+            for zone, people in zones:
+                if isinstance(people, int) and not isinstance(people, bool):
+                    rows += map(self._rollup_row, self._rollup.add(node_id, zone, ns, people))
         return self._lines(rows)
+
+    def rollup(self, ts: float | None = None) -> list[str]:
+        """The rollup of every slot that ended by `ts` (every open slot without it: the
+        writer stops). Call it now and then, so a quiet or offline node's slot is written."""
+        due = self._rollup.due(None if ts is None else to_ns(ts))
+        return self._lines(map(self._rollup_row, due))
+
+    def _rollup_row(
+        self, point: RollupPoint
+    ) -> tuple[str, dict[str, str | None], dict[str, Field | None], int]:
+        fields: dict[str, Field | None] = {
+            "people_sum": point.people_sum,
+            "readings": point.readings,
+        }
+        return (OCCUPANCY_15M, self._tags(point.node, zone=point.zone), fields, point.ns)
 
     def state(self, node_id: str, state: Mapping[str, Any]) -> list[str]:
         """A retained state message: occupancy, and the counters since the node's midnight."""
         ts = float(state["ts"])
         ns = to_ns(ts)
+        # A node's states come in order; an older or equal one is the retained state delivered
+        # again (on reconnect): its reading is in InfluxDB once and in the rollup already.
+        fresh = ts > self._state_ts.get(node_id, -math.inf)
+        self._state_ts[node_id] = max(ts, self._state_ts.get(node_id, -math.inf))
         counters = state.get("counters", {})
         rows: list[tuple[str, dict[str, str | None], dict[str, Field | None], int]] = [
             (COUNTERS, self._tags(node_id), {"visits": counters.get("visits")}, ns)
@@ -171,7 +205,7 @@ class PointMaker:
             )
             for shelf, s in sorted((state.get("stock") or {}).items())
         ]
-        return self.occupancy(node_id, state, ts) + self._lines(rows)
+        return self.occupancy(node_id, state, ts, rollup=fresh) + self._lines(rows)
 
     def health(self, node_id: str, health: Mapping[str, Any]) -> list[str]:
         queue = health.get("queue", {})

@@ -226,6 +226,7 @@ def generate(days: int, count: int, now: datetime) -> Iterator[list[str]]:
             )
             lines += more
         yield lines
+    yield [text for maker in makers.values() for text in maker.rollup()]  # the open slots
 
 
 async def fill(url: str, days: int, count: int, now: datetime) -> dict[str, Any]:

@@ -55,6 +55,7 @@ def test_every_measurement_is_documented_with_its_fields() -> None:
     lines += maker.availability("entrance", True, 1.0)
     for kind in ("event_crossing", "event_visit", "event_shelf", "event_impression"):
         lines += maker.event("entrance", EXAMPLES[kind])
+    lines += maker.rollup()
     written = {text.split(",", 1)[0] for text in lines}
     assert written == set(points.MEASUREMENTS)
     for text in lines:

@@ -214,6 +214,18 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     seqs = [r["seq"] for r in query(own_influxd, 'SELECT "seq" FROM "crossing"')]
     assert seqs == [1, *range(3, 113)]  # every crossing once, in order (2 was the visit)
     assert writer.stats.dropped == 0
+    # The 15-minute rollup, written on the way down, holds every zone reading so far once.
+    rollup = query(
+        own_influxd,
+        'SELECT sum("people_sum") AS "sum", sum("readings") AS "n" FROM "occupancy_15m" '
+        'GROUP BY "zone"',
+    )
+    readings = query(
+        own_influxd,
+        'SELECT sum("people") AS "sum", count("people") AS "n" FROM "occupancy" GROUP BY "zone"',
+    )
+    assert rollup == readings
+    assert {r["zone"] for r in rollup} == {"window", "counter"}
     assert issues.async_get_issue(DOMAIN, f"export_unreachable_{store_entry.entry_id}") is None
 
 

@@ -232,6 +232,8 @@ def build(now: datetime, seed: int = 7, nodes: Sequence[NodeSpec] = NODES) -> Da
     for spec in nodes:
         maker = makers.setdefault(spec.store, PointMaker(spec.store))
         _node(data, maker, spec, rng)
+    for maker in makers.values():
+        data.lines += maker.rollup()  # the last 15-minute slots, as the export does on stop
     return data
 
 
