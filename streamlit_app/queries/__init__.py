@@ -16,7 +16,18 @@ from streamlit_app.queries import (
     shelves,
     sidebar,
     traffic,
+    zone_occupancy,
     zones,
 )
 
-__all__ = ["base", "displays", "overview", "personas", "shelves", "sidebar", "traffic", "zones"]
+__all__ = [
+    "base",
+    "displays",
+    "overview",
+    "personas",
+    "shelves",
+    "sidebar",
+    "traffic",
+    "zone_occupancy",
+    "zones",
+]

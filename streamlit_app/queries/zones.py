@@ -12,14 +12,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from streamlit_app.influxql import InfluxClient, to_frame
+from streamlit_app.queries import zone_occupancy
 from streamlit_app.queries.base import (
     Scope,
     Window,
     bucket,
-    ensure,
     label,
     so_far,
-    tz_clause,
     where,
 )
 
@@ -27,7 +26,6 @@ PERCENTILES: Final = (10, 25, 50, 75, 90)
 # Dwell percentiles and histogram come from at most this many visits per zone: exact up to
 # it (a week or two of a busy node), from a random sample beyond.
 DWELL_SAMPLE: Final = 2000
-PART_DAYS: Final = 21  # long ranges of minute-level occupancy are read in parts of this size
 # Dwell histogram bins in seconds; the last one is open.
 DWELL_BINS: Final = (0, 10, 30, 60, 120, 300, 600)
 
@@ -120,27 +118,20 @@ def load(
     interval = bucket(window)
     condition = where(scope, window, zones=True)
     by_zone = 'GROUP BY "store", "node", "zone"'
-    # Minute-level occupancy is the bulk of the data: a long range is read in parts, side by
-    # side, so InfluxDB works on them with all its cores.
-    parts = window.split(PART_DAYS)
-    stats, samples, *occupancy = client.query_many(
+    coverage = zone_occupancy.coverage(client, scope, window, interval)
+    stats, samples, *covered = client.query_many(
         [
             f'SELECT count("seconds") AS "visits", mean("seconds") AS "mean_s" '
             f"FROM {m('dwell')} WHERE {condition} {by_zone}",
             f'SELECT sample("seconds", {int(sample_size)}) AS "seconds" '
             f"FROM {m('dwell')} WHERE {condition} {by_zone}",
-            *(
-                f'SELECT mean("people") AS "people" FROM {m("occupancy")} '
-                f"WHERE {where(scope, part, zones=True)} "
-                f'GROUP BY time({interval}), "store", "node", "zone" fill(none) {tz_clause(scope)}'
-                for part in parts
-            ),
+            *([coverage] if coverage else []),
         ]
     )
-    occupancy_frame = ensure(
-        to_frame([one for answer in occupancy for one in answer], scope.tz),
-        ["time", "store", "node", "zone", "people"],
+    occupancy = client.query_many(
+        zone_occupancy.statements(client, scope, window, interval, covered[0] if covered else None)
     )
+    occupancy_frame = zone_occupancy.combine(occupancy, scope)
     stats_frame, samples_frame = to_frame(stats), to_frame(samples)
     if stats_frame.empty or samples_frame.empty:
         dwell = pd.DataFrame(columns=["store", "node", "zone", "visits", "mean_s", "sampled"])

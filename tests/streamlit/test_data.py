@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import pandas as pd
 import pytest
 import requests
 
@@ -16,7 +17,13 @@ from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
 from streamlit_app import queries
 from streamlit_app.config import Settings
-from streamlit_app.influxql import CHUNK_SIZE, InfluxClient, InfluxRefused, InfluxUnreachable
+from streamlit_app.influxql import (
+    CHUNK_SIZE,
+    InfluxClient,
+    InfluxRefused,
+    InfluxUnreachable,
+    to_frame,
+)
 from tests.servers import Influxd, free_port
 from tests.streamlit import dataset
 
@@ -109,6 +116,73 @@ def test_occupancy_profile_through_the_day(
             & (profile["zone"] == "Main Street · floor · aisle")
         ]
         assert row["people"].tolist() == [reading.zones["aisle"]]
+
+
+def _mean_readings(
+    client: InfluxClient, window: queries.base.Window, interval: str
+) -> dict[tuple[str, ...], float]:
+    """InfluxDB's own mean of the minute readings, per bucket and zone."""
+    frame = to_frame(
+        client.query(
+            'SELECT mean("people") AS "people" FROM "occupancy" '
+            f"WHERE {queries.base.where(SCOPE, window)} "
+            f'GROUP BY time({interval}), "store", "node", "zone" fill(none) '
+            f"tz('{dataset.TZ}')"
+        ),
+        dataset.TZ,
+    )
+    return _by_zone_and_time(frame)
+
+
+def _by_zone_and_time(frame: pd.DataFrame) -> dict[tuple[str, ...], float]:
+    keys = zip(frame["time"].astype(str), frame["store"], frame["node"], frame["zone"], strict=True)
+    return dict(zip(keys, frame["people"], strict=True))
+
+
+@pytest.mark.parametrize(("days", "interval"), [(7, "15m"), (10, "1h")])
+def test_long_ranges_average_the_rollup_exactly_as_the_readings(
+    client: InfluxClient, store_data: dataset.Dataset, days: int, interval: str
+) -> None:
+    last = store_data.today - timedelta(days=1)
+    window = queries.base.Window.days(last - timedelta(days=days - 1), last, dataset.TZ)
+    zones = queries.zones.load(client, SCOPE, window)
+    assert zones.interval == interval
+    expected = _mean_readings(client, window, interval)
+    assert len(expected) > days * 24
+    assert _by_zone_and_time(zones.occupancy) == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_rollup_answers_where_it_covers_and_the_readings_elsewhere(
+    influxd: Influxd, client: InfluxClient, store_data: dataset.Dataset
+) -> None:
+    """A database whose rollup begins late (history from before it), misses one zone, and
+    whose minute readings of the other zones are gone in between: the answers stay the
+    readings' means, so each part came from where it had to."""
+    last = store_data.today - timedelta(days=1)
+    window = queries.base.Window.days(last - timedelta(days=9), last, dataset.TZ)
+    rollup_from = (window.start + timedelta(days=3, minutes=7)).timestamp()
+    gap = (
+        (window.start + timedelta(days=4)).timestamp(),
+        (window.end - timedelta(days=1)).timestamp(),
+    )
+    unrolled = ",node=floor,"  # with its zones aisle and counter
+
+    def keep(text: str) -> bool:
+        ts = int(text.rsplit(" ", 1)[1]) / 1e9
+        if text.startswith("occupancy_15m,"):
+            return ts >= rollup_from and unrolled not in text
+        if text.startswith("occupancy,") and unrolled not in text:
+            return not gap[0] <= ts < gap[1]
+        return True
+
+    database = "streamlit_partial_rollup"
+    dataset.create_database(influxd.url, database)
+    dataset.write(influxd.url, database, [text for text in store_data.lines if keep(text)])
+    partial = InfluxClient(Settings(url=influxd.url, database=database, timezone=dataset.TZ))
+    zones = queries.zones.load(partial, SCOPE, window)
+    expected = _mean_readings(client, window, "1h")
+    assert {key[2] for key in expected} == {"entrance", "floor"}
+    assert _by_zone_and_time(zones.occupancy) == pytest.approx(expected, rel=1e-12)
 
 
 def test_dwell_beyond_the_sample_size_is_estimated_from_a_sample(
