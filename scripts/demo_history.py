@@ -61,7 +61,7 @@ def lines(store: str, nodes: int, start: float, end: float, timezone: str) -> It
             yield from maker.health(node_id, message)
         elif kind == "event":
             yield from maker.event(node_id, message)
-    yield from maker.rollup()  # the zones' last 15-minute slots, as the export does on stop
+    yield from maker.rollup()  # the zones' last hourly slots, as the export does on stop
 
 
 def backfill(

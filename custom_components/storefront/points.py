@@ -18,7 +18,7 @@ from .rollup import OccupancyRollup, RollupPoint
 
 # Measurements (docs/data-model.md).
 OCCUPANCY: Final = "occupancy"
-OCCUPANCY_15M: Final = "occupancy_15m"
+OCCUPANCY_1H: Final = "occupancy_1h"
 NODE_OCCUPANCY: Final = "node_occupancy"
 CROSSING: Final = "crossing"
 VISIT: Final = "visit"
@@ -33,7 +33,7 @@ HEALTH: Final = "health"
 AVAILABILITY: Final = "availability"
 MEASUREMENTS: Final = (
     OCCUPANCY,
-    OCCUPANCY_15M,
+    OCCUPANCY_1H,
     NODE_OCCUPANCY,
     CROSSING,
     VISIT,
@@ -134,7 +134,7 @@ class PointMaker:
     def occupancy(
         self, node_id: str, state: Mapping[str, Any], ts: float, *, rollup: bool = True
     ) -> list[str]:
-        """The head count now: per zone and for the node's whole view; and the 15-minute
+        """The head count now: per zone and for the node's whole view; and the hourly
         rollup of each zone whose slot this reading closes (`rollup=False`: a reading that
         was counted already)."""
         occupancy = state.get("occupancy", {})
@@ -164,7 +164,7 @@ class PointMaker:
             "people_sum": point.people_sum,
             "readings": point.readings,
         }
-        return (OCCUPANCY_15M, self._tags(point.node, zone=point.zone), fields, point.ns)
+        return (OCCUPANCY_1H, self._tags(point.node, zone=point.zone), fields, point.ns)
 
     def state(self, node_id: str, state: Mapping[str, Any]) -> list[str]:
         """A retained state message: occupancy, and the counters since the node's midnight."""

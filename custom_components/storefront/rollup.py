@@ -1,5 +1,5 @@
-"""The 15-minute rollup of zone occupancy: per zone and slot, the sum and the number of the
-minute readings written to `occupancy`, so that a long range's averages read a fifteenth of
+"""The hourly rollup of zone occupancy: per zone and hour, the sum and the number of the
+minute readings written to `occupancy`, so that a long range's averages read a sixtieth of
 the points and still come out exactly as the mean of the readings (docs/data-model.md).
 
 Pure, like points.py: the export, the simulator's history and the benchmarks all write their
@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
-SLOT_S: Final = 900
-# Every UTC offset in use is a whole number of quarter hours, so a slot never straddles a
-# local hour or day: the analyst app may sum slots into any GROUP BY time(15m | 1h | 1d).
+SLOT_S: Final = 3600  # hours of UTC: local hours wherever the offset is whole hours
 SLOT_NS: Final = SLOT_S * 1_000_000_000
 
 
@@ -76,7 +74,7 @@ class OccupancyRollup:
             node=key[0],
             zone=key[1],
             # Within the slot, at its first reading: the app tells from the time which slots
-            # a rollup covers (a slot begins at a round quarter hour, this is inside it).
+            # a rollup covers (a slot begins at a round hour, this is inside it).
             ns=first - first % 1000 + self._counter,
             people_sum=sum(slot.readings.values()),
             readings=len(slot.readings),

@@ -1,12 +1,13 @@
 """The mean head count per zone and GROUP BY time() interval, for the Zones & dwell page.
 
-Ranges read at 15 minutes or coarser take the 15-minute rollup (`occupancy_15m`,
-docs/data-model.md): per zone and slot, the sum and the number of the minute readings. Sums
-and counts add up, so a bucket's mean comes out exactly as the mean of its readings (an
-average of averages would not). The readings themselves are summed where the rollup cannot
-stand in for them: before a zone's first rollup point in the range (history written before
-the export wrote a rollup), zones without any rollup, and the last minutes, whose slot the
-export has not closed yet.
+Hourly charts take the hourly rollup (`occupancy_1h`, docs/data-model.md): per zone and hour,
+the sum and the number of the minute readings. Sums and counts add up, so an hour's mean comes
+out exactly as the mean of its readings (an average of averages would not), and its points are
+read as they are, with no GROUP BY time() for InfluxDB to work through. The readings
+themselves are summed where the rollup cannot stand in for them: before a zone's first rollup
+point in the range (history written before the export wrote a rollup), zones without any
+rollup, the last minutes, whose hour the export has not closed yet, and time zones whose
+offset from UTC is not whole hours (their local hours are not the rollup's).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from streamlit_app.influxql import InfluxClient, Series, quote_ident, quote_lite
 from streamlit_app.queries.base import Scope, Window, ensure, tz_clause, where
 
 READINGS: Final = "occupancy"
-ROLLUP: Final = "occupancy_15m"
-SLOT_S: Final = 900  # the rollup's slots: quarter hours of UTC, which are also local ones
-ROLLUP_INTERVALS: Final = ("15m", "1h")  # whole slots per bucket; finer buckets need readings
+ROLLUP: Final = "occupancy_1h"
+SLOT_S: Final = 3600  # the rollup's slots: hours of UTC
+ROLLUP_INTERVAL: Final = "1h"  # one slot per bucket; finer buckets need the readings
 # The export closes a slot at its first reading after the slot, or within a minute for a
 # quiet node: the minutes before the end of a range are read from the readings.
 SETTLE: Final = timedelta(minutes=5)
@@ -46,7 +47,7 @@ def coverage(client: InfluxClient, scope: Scope, window: Window, interval: str) 
     """The statement that finds each zone's first rollup point before the settled end of the
     window; None when the readings alone answer (fine buckets, a short window)."""
     rolled = _rolled(window)
-    if interval not in ROLLUP_INTERVALS or rolled.span <= timedelta(0):
+    if interval != ROLLUP_INTERVAL or rolled.span <= timedelta(0) or not _whole_hours(window):
         return None
     return (
         f'SELECT first("readings") AS "readings" FROM {client.measurement(ROLLUP)} '
@@ -80,7 +81,15 @@ def statements(
 
 def combine(answers: Sequence[Sequence[Series]], scope: Scope) -> pd.DataFrame:
     """One table (time, store, node, zone, people) from the answers of `statements`."""
-    frames = [to_frame(answer, scope.tz) for answer in answers]
+    frames = []
+    for answer in answers:
+        for one in answer:
+            frame = to_frame([one], scope.tz)
+            if one.name == ROLLUP:
+                # A rollup point sits inside its hour; a bucket is named by its start.
+                utc = frame["time"].dt.tz_convert("UTC").dt.floor("h")
+                frame["time"] = utc.dt.tz_convert(scope.tz)
+            frames.append(frame)
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return ensure(pd.DataFrame(), COLUMNS)
@@ -88,6 +97,16 @@ def combine(answers: Sequence[Sequence[Series]], scope: Scope) -> pd.DataFrame:
     table = table.groupby(["time", *KEYS], as_index=False)[["people_sum", "readings"]].sum()
     table["people"] = table["people_sum"] / table["readings"]
     return table[list(COLUMNS)].sort_values([*KEYS, "time"]).reset_index(drop=True)
+
+
+def _whole_hours(window: Window) -> bool:
+    """Whether the window's local hours are hours of UTC (its offset at every midnight)."""
+    moments, day = [window.end], window.start
+    while day < window.end:
+        moments.append(day)
+        day += timedelta(days=1)
+    offsets = {moment.utcoffset() or timedelta(0) for moment in moments}
+    return all(offset.total_seconds() % SLOT_S == 0 for offset in offsets)
 
 
 def _rolled(window: Window) -> Window:
@@ -130,16 +149,17 @@ def _sums(
     """Sum and count of the readings per zone and interval (the rollup holds both already)."""
     if window.span <= timedelta(0):
         return []
-    if measurement == ROLLUP:
-        fields = 'sum("people_sum") AS "people_sum", sum("readings") AS "readings"'
-    else:
-        fields = 'sum("people") AS "people_sum", count("people") AS "readings"'
     if zones:
         extra = [*extra, _any_of(zones)]
+    if measurement == ROLLUP:  # one point an hour already: read as it is
+        fields = '"people_sum", "readings"'
+        group = 'GROUP BY "store", "node", "zone"'
+    else:
+        fields = 'sum("people") AS "people_sum", count("people") AS "readings"'
+        group = f'GROUP BY time({interval}), "store", "node", "zone" fill(none) {tz_clause(scope)}'
     return [
         f"SELECT {fields} FROM {client.measurement(measurement)} "
-        f"WHERE {where(scope, part, zones=True, extra=extra)} "
-        f'GROUP BY time({interval}), "store", "node", "zone" fill(none) {tz_clause(scope)}'
+        f"WHERE {where(scope, part, zones=True, extra=extra)} {group}"
         for part in window.split(PART_DAYS)
     ]
 

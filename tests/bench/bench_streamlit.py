@@ -276,7 +276,8 @@ def pages(
     def client() -> InfluxClient:
         return InfluxClient(settings)  # a new HTTP session: nothing carried over
 
-    day = window.end.date() - timedelta(days=1)
+    # The last whole day: today may still be empty (shortly after midnight the shops are shut).
+    day = now.date() - timedelta(days=1)
     return {
         "sidebar": lambda: queries.sidebar.load(client()),
         "overview": lambda: queries.overview.load(client(), scope, day, now),

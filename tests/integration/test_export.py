@@ -214,10 +214,10 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     seqs = [r["seq"] for r in query(own_influxd, 'SELECT "seq" FROM "crossing"')]
     assert seqs == [1, *range(3, 113)]  # every crossing once, in order (2 was the visit)
     assert writer.stats.dropped == 0
-    # The 15-minute rollup, written on the way down, holds every zone reading so far once.
+    # The hourly rollup, written on the way down, holds every zone reading so far once.
     rollup = query(
         own_influxd,
-        'SELECT sum("people_sum") AS "sum", sum("readings") AS "n" FROM "occupancy_15m" '
+        'SELECT sum("people_sum") AS "sum", sum("readings") AS "n" FROM "occupancy_1h" '
         'GROUP BY "zone"',
     )
     readings = query(

@@ -233,7 +233,7 @@ def build(now: datetime, seed: int = 7, nodes: Sequence[NodeSpec] = NODES) -> Da
         maker = makers.setdefault(spec.store, PointMaker(spec.store))
         _node(data, maker, spec, rng)
     for maker in makers.values():
-        data.lines += maker.rollup()  # the last 15-minute slots, as the export does on stop
+        data.lines += maker.rollup()  # the last hourly slots, as the export does on stop
     return data
 
 

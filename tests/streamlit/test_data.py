@@ -169,7 +169,7 @@ def test_the_rollup_answers_where_it_covers_and_the_readings_elsewhere(
 
     def keep(text: str) -> bool:
         ts = int(text.rsplit(" ", 1)[1]) / 1e9
-        if text.startswith("occupancy_15m,"):
+        if text.startswith("occupancy_1h,"):
             return ts >= rollup_from and unrolled not in text
         if text.startswith("occupancy,") and unrolled not in text:
             return not gap[0] <= ts < gap[1]
