@@ -118,18 +118,17 @@ def load(
     interval = bucket(window)
     condition = where(scope, window, zones=True)
     by_zone = 'GROUP BY "store", "node", "zone"'
+    # Which zones the rollup covers from when: one small query, before the rest side by side.
     coverage = zone_occupancy.coverage(client, scope, window, interval)
-    stats, samples, *covered = client.query_many(
+    covered = client.query(coverage) if coverage else None
+    stats, samples, *occupancy = client.query_many(
         [
             f'SELECT count("seconds") AS "visits", mean("seconds") AS "mean_s" '
             f"FROM {m('dwell')} WHERE {condition} {by_zone}",
             f'SELECT sample("seconds", {int(sample_size)}) AS "seconds" '
             f"FROM {m('dwell')} WHERE {condition} {by_zone}",
-            *([coverage] if coverage else []),
+            *zone_occupancy.statements(client, scope, window, interval, covered),
         ]
-    )
-    occupancy = client.query_many(
-        zone_occupancy.statements(client, scope, window, interval, covered[0] if covered else None)
     )
     occupancy_frame = zone_occupancy.combine(occupancy, scope)
     stats_frame, samples_frame = to_frame(stats), to_frame(samples)
