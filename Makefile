@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EDGE_PY := .venv-edge/bin/python
 COVERAGE_MIN := 95
+APP_COVERAGE_MIN := 92
 
 .PHONY: help setup test lint typecheck pytest pytest-edge demo stop bench bench-ha bench-data bench-app accuracy accuracy-rates screenshots lock clean
 
@@ -24,14 +25,16 @@ lint:
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --check --no-cache .
 
-## typecheck: mypy --strict on the integration
+## typecheck: mypy --strict on the integration and the analyst app
 typecheck:
 	$(VENV)/bin/mypy --strict custom_components/storefront
+	$(VENV)/bin/mypy --strict streamlit_app
 
-## pytest: every test on Python 3.14 and Home Assistant, with the integration's coverage gate
+## pytest: every test on Python 3.14 and Home Assistant, with the integration's and the analyst app's coverage gates
 pytest:
 	$(PY) -m pytest --cov --cov-report= -p no:cacheprovider
 	$(PY) -m coverage report --include='custom_components/storefront/*' --fail-under=$(COVERAGE_MIN)
+	$(PY) -m coverage report --include='streamlit_app/*' --fail-under=$(APP_COVERAGE_MIN)
 
 ## pytest-edge: the edge node's tests in .venv-edge (Python 3.11, no Home Assistant)
 pytest-edge:
