@@ -1,16 +1,20 @@
-"""Binary sensors: node connectivity, and whether each zone has someone in it."""
+"""Binary sensors: node connectivity, whether each zone has someone in it, over capacity."""
 
 from __future__ import annotations
 
-from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
+from collections.abc import Iterable
+
+from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import StorefrontConfigEntry
-from .coordinator import StoreHub
-from .entity import NodeWatcher, StorefrontNodeEntity, dig
+from . import identifiers
+from .compat import BinarySensorDeviceClass
+from .data import StorefrontConfigEntry
+from .entity import StorefrontNodeEntity, async_setup_node_entities
+from .hub import StoreHub
+from .models import NodeInfo, Zone
 
 # Pushed by the store hub: nothing to poll, so no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -38,18 +42,19 @@ class ZoneOccupied(StorefrontNodeEntity, BinarySensorEntity):
     _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
     _attr_translation_key = "zone_occupied"
 
-    def __init__(self, hub: StoreHub, node_id: str, zone_id: str, zone_name: str) -> None:
-        super().__init__(hub, node_id, f"zone_{zone_id}_occupied")
-        self.zone_id = zone_id
-        self._attr_translation_placeholders = {"zone": zone_name}
+    def __init__(self, hub: StoreHub, node_id: str, zone: Zone) -> None:
+        super().__init__(hub, node_id, identifiers.zone_key(zone.id, "occupied"))
+        self.zone_id = zone.id
+        self._attr_translation_placeholders = {"zone": zone.name}
 
     @property
     def available(self) -> bool:
-        return super().available and self.node.state is not None
+        return super().available and self.node.counts is not None
 
     @property
     def is_on(self) -> bool:
-        return bool(dig(self.node.state, "occupancy", "zones", self.zone_id))
+        counts = self.node.counts
+        return counts is not None and bool(counts.zone_people.get(self.zone_id))
 
 
 class OverCapacity(StorefrontNodeEntity, BinarySensorEntity):
@@ -65,31 +70,29 @@ class OverCapacity(StorefrontNodeEntity, BinarySensorEntity):
     def available(self) -> bool:
         return (
             super().available
-            and self.node.state is not None
+            and self.node.counts is not None
             and self.node_id in self.hub.capacities
         )
 
     @property
     def is_on(self) -> bool:
-        people = dig(self.node.state, "occupancy", "total") or 0
-        return bool(people > self.hub.capacities.get(self.node_id, people))
+        counts, capacity = self.node.counts, self.hub.capacities.get(self.node_id)
+        return counts is not None and capacity is not None and counts.people > capacity
 
 
-def node_binary_sensors(hub: StoreHub, node_id: str) -> list[Entity]:
-    description = hub.nodes[node_id].description or {}
-    entities: list[Entity] = [Connectivity(hub, node_id), OverCapacity(hub, node_id)]
-    entities += [
-        ZoneOccupied(hub, node_id, z["id"], z["name"]) for z in description.get("zones", [])
+def node_binary_sensors(
+    hub: StoreHub, node_id: str, info: NodeInfo
+) -> Iterable[BinarySensorEntity]:
+    return [
+        Connectivity(hub, node_id),
+        OverCapacity(hub, node_id),
+        *(ZoneOccupied(hub, node_id, zone) for zone in info.zones),
     ]
-    return entities
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: StorefrontConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant,
+    entry: StorefrontConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    hub = entry.runtime_data
-    watcher = NodeWatcher(
-        hub, lambda node_id: node_binary_sensors(hub, node_id), async_add_entities
-    )
-    watcher.check()
-    entry.async_on_unload(hub.async_add_listener(watcher.check))
+    async_setup_node_entities(entry, async_add_entities, node_binary_sensors)

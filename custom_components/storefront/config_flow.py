@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -21,6 +20,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 
 from . import contract, influx
+from .compat import vol
 from .const import (
     CONF_EXPORT,
     CONF_OFFLINE_MINUTES,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import voluptuous as vol
 from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
 from homeassistant.components.device_automation.exceptions import (
     InvalidDeviceAutomationConfig,
@@ -40,8 +39,10 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
+from . import identifiers
+from .compat import vol
 from .const import CONF_TOPIC_ROOT, DOMAIN
-from .coordinator import EVENT_STOREFRONT
+from .hub import EVENT_STOREFRONT
 
 CONF_SUBTYPE: Final = "subtype"
 ZONE_ENTERED: Final = "zone_entered"
@@ -66,36 +67,30 @@ class _Node:
         device = dr.async_get(hass).async_get(device_id)
         if device is None:
             raise InvalidDeviceAutomationConfig(f"There is no device {device_id}")
-        for domain, identifier in device.identifiers:
-            entry_id, _, node_id = identifier.partition("_")
-            entry = hass.config_entries.async_get_entry(entry_id)
-            if domain == DOMAIN and node_id and entry is not None:
-                self.entry_id, self.node_id = entry_id, node_id
-                self.topic_root = str(entry.data[CONF_TOPIC_ROOT])
-                self.prefix = f"{entry_id}_{node_id}_"
-                self.entities = er.async_entries_for_device(er.async_get(hass), device_id)
-                return
-        raise InvalidDeviceAutomationConfig(f"{device.name} is not a Storefront camera node")
+        found = identifiers.node_of_device(device.identifiers)
+        entry = hass.config_entries.async_get_entry(found[0]) if found else None
+        if found is None or entry is None:
+            raise InvalidDeviceAutomationConfig(f"{device.name} is not a Storefront camera node")
+        self.entry_id, self.node_id = found
+        self.topic_root = str(entry.data[CONF_TOPIC_ROOT])
+        self._unique_ids = [
+            e.unique_id for e in er.async_entries_for_device(er.async_get(hass), device_id)
+        ]
 
-    def _keys(self, start: str, end: str) -> list[str]:
-        """Ids from this node's entity unique ids `<prefix><start><id><end>`, in order."""
-        ids = []
-        for entity in self.entities:
-            key = entity.unique_id.removeprefix(self.prefix)
-            if key != entity.unique_id and key.startswith(start) and key.endswith(end):
-                ids.append(key[len(start) : -len(end)])
-        return sorted(ids)
+    def _ids(self, kind: str, what: str) -> list[str]:
+        return identifiers.ids_in_keys(self.entry_id, self.node_id, self._unique_ids, kind, what)
 
     @property
     def zones(self) -> list[str]:
-        return self._keys("zone_", "_people")
+        return self._ids("zone", "people")
 
     @property
     def lines(self) -> list[str]:
-        return self._keys("line_", "_crossing")
+        return self._ids("line", "crossing")
 
     def entity_id(self, hass: HomeAssistant, platform: str, key: str) -> str:
-        entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, self.prefix + key)
+        unique_id = identifiers.node_unique_id(self.entry_id, self.node_id, key)
+        entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
         if entity_id is None:
             raise InvalidDeviceAutomationConfig(
                 f"Node {self.node_id} has no {platform} entity {key}"
@@ -177,7 +172,7 @@ def _attach_zone_entered(
 ) -> CALLBACK_TYPE:
     """Fires each time the zone's head count goes up, not only when it stops being empty
     (a binary sensor's own trigger covers that): a second shopper at the window counts too."""
-    entity_id = node.entity_id(hass, "sensor", f"zone_{config[CONF_SUBTYPE]}_people")
+    entity_id = node.entity_id(hass, "sensor", identifiers.zone_key(config[CONF_SUBTYPE], "people"))
     job = HassJob(action)
     trigger_data = trigger_info["trigger_data"]
 

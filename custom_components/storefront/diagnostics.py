@@ -7,8 +7,8 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from . import StorefrontConfigEntry
 from .const import CONF_STORE_NAME
+from .data import StorefrontConfigEntry
 
 # The store's name and the entry title name the business; hardware strings can carry serials;
 # the export's connection holds credentials and an address.
@@ -18,7 +18,7 @@ TO_REDACT = {CONF_STORE_NAME, "title", "hw_version", "url", "username", "passwor
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: StorefrontConfigEntry
 ) -> dict[str, Any]:
-    hub = entry.runtime_data
+    hub = entry.runtime_data.hub
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "topic_root": hub.topic_root,

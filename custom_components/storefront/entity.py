@@ -1,21 +1,23 @@
-"""Base entities: one device per camera node (via the store's hub device), one for the store."""
+"""Base entities (one device per camera node, one for the store) and the one set-up every
+platform uses to keep its per-node entities in step with the nodes' descriptions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
+from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .const import DOMAIN
-from .coordinator import NodeData, StoreHub
+from . import identifiers
+from .data import StorefrontConfigEntry
+from .devices import node_device_info, store_device_info
+from .hub import StoreHub
+from .models import NodeData, NodeInfo
 
-
-def node_device_id(entry_id: str, node_id: str) -> str:
-    """The device registry identifier of a node (the actions map it back to the node)."""
-    return f"{entry_id}_{node_id}"
+# Builds a platform's entities of one node from its description (a zone, a line: an entity).
+type NodeEntities = Callable[[StoreHub, str, NodeInfo], Iterable[Entity]]
 
 
 class StorefrontEntity(Entity):
@@ -24,38 +26,29 @@ class StorefrontEntity(Entity):
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, hub: StoreHub, key: str) -> None:
+    def __init__(self, hub: StoreHub) -> None:
         self.hub = hub
-        self._attr_unique_id = f"{hub.entry_id}_{key}"
 
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_add_listener(self._handle_hub_update))
-
+    @callback
     def _handle_hub_update(self) -> None:
         self.async_write_ha_state()
 
 
 class StorefrontNodeEntity(StorefrontEntity):
-    """An entity of one camera node; unavailable while the node is offline."""
+    """An entity of one camera node, updated with its node only; unavailable while the node is
+    offline."""
 
     def __init__(self, hub: StoreHub, node_id: str, key: str) -> None:
-        super().__init__(hub, f"{node_id}_{key}")
+        super().__init__(hub)
         self.node_id = node_id
-        description = hub.nodes[node_id].description or {}
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, node_device_id(hub.entry_id, node_id))},
-            name=description.get("name", node_id),
-            manufacturer="Storefront",
-            model=description.get("model", {}).get("name"),
-            sw_version=description.get("sw_version"),
-            hw_version=description.get("hw_version"),
-            via_device=(DOMAIN, hub.entry_id),
-        )
+        self._attr_unique_id = identifiers.node_unique_id(hub.entry_id, node_id, key)
+        self._attr_device_info = node_device_info(hub.entry_id, node_id)
 
-    def _handle_hub_update(self) -> None:
-        if self.hub.changed_node in (None, self.node_id):
-            self.async_write_ha_state()
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.hub.async_add_node_listener(self.node_id, self._handle_hub_update)
+        )
 
     @property
     def node(self) -> NodeData:
@@ -68,26 +61,28 @@ class StorefrontNodeEntity(StorefrontEntity):
 
 
 class StorefrontStoreEntity(StorefrontEntity):
-    """An entity of the whole store, on the hub device."""
+    """An entity of the whole store, on the hub device; follows every node."""
 
-    def __init__(self, hub: StoreHub, key: str, store_name: str) -> None:
-        super().__init__(hub, f"store_{key}")
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, hub.entry_id)},
-            name=store_name,
-            manufacturer="Storefront",
-            model="Store hub",
-        )
+    def __init__(self, hub: StoreHub, key: str) -> None:
+        super().__init__(hub)
+        self._attr_unique_id = identifiers.store_unique_id(hub.entry_id, key)
+        self._attr_device_info = store_device_info(hub.entry_id)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_store_listener(self._handle_hub_update))
 
 
-def dig(data: dict[str, Any] | None, *path: str) -> Any:
-    """data[path[0]][path[1]]..., or None where any step is missing."""
-    value: Any = data
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
+@callback
+def async_setup_node_entities(
+    entry: StorefrontConfigEntry, async_add_entities: AddEntitiesCallback, make: NodeEntities
+) -> None:
+    """A platform's per-node entities: added when a node describes itself, and added or
+    removed when its description changes, for as long as the store is loaded."""
+    hub = entry.runtime_data.hub
+    watcher = NodeWatcher(hub, make, async_add_entities)
+    watcher.check()
+    entry.async_on_unload(hub.async_add_description_listener(watcher.check))
 
 
 class NodeWatcher:
@@ -100,27 +95,25 @@ class NodeWatcher:
     """
 
     def __init__(
-        self,
-        hub: StoreHub,
-        make: Callable[[str], list[Entity]],
-        add: Callable[[list[Entity]], None],
+        self, hub: StoreHub, make: NodeEntities, add: Callable[[list[Entity]], None]
     ) -> None:
         self.hub = hub
         self.make = make
         self.add = add
-        self._seen: dict[str, dict[str, Any]] = {}  # node id -> the description last acted on
+        self._seen: dict[str, NodeInfo] = {}  # node id -> the description last acted on
         self._added: dict[str, set[str]] = {}  # node id -> unique ids of its entities
 
+    @callback
     def check(self) -> None:
         for node_id in [n for n in self._seen if n not in self.hub.nodes]:
             del self._seen[node_id]  # forgotten: may come back as new
             self._added.pop(node_id, None)
         for node_id, node in list(self.hub.nodes.items()):
-            if node.description is None or node.description is self._seen.get(node_id):
+            if node.info is None or node.info is self._seen.get(node_id):
                 continue
             first = node_id not in self._seen
-            self._seen[node_id] = node.description
-            entities = self.make(node_id)
+            self._seen[node_id] = node.info
+            entities = list(self.make(self.hub, node_id, node.info))
             wanted = {str(entity.unique_id) for entity in entities}
             added = self._added.setdefault(node_id, set())
             new = [entity for entity in entities if entity.unique_id not in added]

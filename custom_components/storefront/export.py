@@ -6,7 +6,7 @@ when the database goes away and one when it is back, and a repair issue if it st
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from homeassistant.helpers.event import async_call_later, async_track_time_inter
 from homeassistant.helpers.storage import STORAGE_DIR
 
 from .const import DOMAIN, EXPORT_BUFFER_POINTS, EXPORT_UNREACHABLE_MINUTES, LOGGER
-from .coordinator import StoreHub
 from .influx import InfluxTarget
+from .models import Message, NodeData
 from .points import PointMaker
 from .spool import Spool
 from .writer import InfluxWriter
@@ -28,14 +28,23 @@ OCCUPANCY_EVERY = timedelta(minutes=1)
 
 
 class StoreExport:
+    """Owned by the store hub, which hands it every accepted message; `nodes` is the hub's own
+    view of the nodes, sampled once a minute for the occupancy series."""
+
     def __init__(
-        self, hass: HomeAssistant, hub: StoreHub, store_name: str, target: InfluxTarget
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        store_name: str,
+        target: InfluxTarget,
+        nodes: Mapping[str, NodeData],
     ) -> None:
         self.hass = hass
-        self.hub = hub
+        self.entry_id = entry_id
+        self.nodes = nodes
         self.target = target
         self.maker = PointMaker(store_name)
-        self.issue_id = f"export_unreachable_{hub.entry_id}"
+        self.issue_id = f"export_unreachable_{entry_id}"
         self.writer: InfluxWriter | None = None
         self._spool: Spool | None = None
         self._unsubscribes: list[Callable[[], None]] = []
@@ -43,10 +52,10 @@ class StoreExport:
 
     @property
     def spool_path(self) -> Path:
-        return Path(self.hass.config.path(STORAGE_DIR, f"{DOMAIN}.{self.hub.entry_id}.export.db"))
+        return Path(self.hass.config.path(STORAGE_DIR, f"{DOMAIN}.{self.entry_id}.export.db"))
 
     async def async_start(self) -> None:
-        """Start before the hub subscribes, so the retained messages are exported too."""
+        """Open the buffer and the writer; the hub starts this before it subscribes."""
         self._spool = await self.hass.async_add_executor_job(
             Spool, self.spool_path, EXPORT_BUFFER_POINTS
         )
@@ -61,10 +70,9 @@ class StoreExport:
             # The outage began before a restart: the first write that works closes the issue.
             self.writer.stats.unreachable_since = time.time()
         await self.writer.start()
-        self._unsubscribes += [
-            self.hub.async_add_message_listener(self._on_message),
-            async_track_time_interval(self.hass, self._sample_occupancy, OCCUPANCY_EVERY),
-        ]
+        self._unsubscribes.append(
+            async_track_time_interval(self.hass, self._sample_occupancy, OCCUPANCY_EVERY)
+        )
 
     async def async_stop(self) -> None:
         for unsubscribe in self._unsubscribes:
@@ -78,20 +86,24 @@ class StoreExport:
             await self.hass.async_add_executor_job(self._spool.close)
 
     @callback
-    def _on_message(self, node_id: str, kind: str, value: Any) -> None:
+    def add_message(self, node_id: str, kind: str, message: Message) -> None:
+        """An accepted description, state, health or event (each event once)."""
         assert self.writer is not None
         maker = self.maker
         if kind == "event":
-            lines = maker.event(node_id, value)
+            lines = maker.event(node_id, message)
         elif kind == "state":
-            lines = maker.state(node_id, value)
+            lines = maker.state(node_id, message)
         elif kind == "health":
-            lines = maker.health(node_id, value)
-        elif kind == "description":
-            lines = maker.description(node_id, value)
-        else:  # availability
-            lines = maker.availability(node_id, value == "online", _now())
+            lines = maker.health(node_id, message)
+        else:
+            lines = maker.description(node_id, message)
         self.writer.add(lines)
+
+    @callback
+    def add_availability(self, node_id: str, online: bool) -> None:
+        assert self.writer is not None
+        self.writer.add(self.maker.availability(node_id, online, _now()))
 
     @callback
     def _sample_occupancy(self, _now_dt: datetime) -> None:
@@ -99,7 +111,7 @@ class StoreExport:
         nobody comes or goes for a while (a node sends state only on change)."""
         assert self.writer is not None
         now = _now()
-        for node_id, node in self.hub.nodes.items():
+        for node_id, node in self.nodes.items():
             if node.online and node.state is not None:
                 self.writer.add(self.maker.occupancy(node_id, node.state, now))
         self.writer.add(self.maker.rollup(now))  # slots of nodes that went quiet or offline

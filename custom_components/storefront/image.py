@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from homeassistant.components.image import ImageEntity
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from . import StorefrontConfigEntry
-from .coordinator import StoreHub
-from .entity import NodeWatcher, StorefrontNodeEntity
+from .data import StorefrontConfigEntry
+from .entity import StorefrontNodeEntity, async_setup_node_entities
+from .hub import StoreHub
+from .models import NodeInfo
 
 # Pushed by the store hub: nothing to poll, so no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -26,12 +27,11 @@ class Snapshot(StorefrontNodeEntity, ImageEntity):
         StorefrontNodeEntity.__init__(self, hub, node_id, "snapshot")
         ImageEntity.__init__(self, hass)
 
+    @callback
     def _handle_hub_update(self) -> None:
-        if self.hub.changed_node not in (None, self.node_id):
-            return
         snapshot = self.node.snapshot
         if snapshot is not None:
-            updated = dt_util.utc_from_timestamp(snapshot["ts"])
+            updated = dt_util.utc_from_timestamp(snapshot.ts)
             if updated != self._attr_image_last_updated:
                 self._attr_image_last_updated = updated
         self.async_write_ha_state()
@@ -44,15 +44,13 @@ class Snapshot(StorefrontNodeEntity, ImageEntity):
         return self.node.snapshot_jpeg
 
 
-def node_images(hass: HomeAssistant, hub: StoreHub, node_id: str) -> list[Entity]:
-    features = (hub.nodes[node_id].description or {}).get("features", {})
-    return [Snapshot(hass, hub, node_id)] if features.get("snapshot", True) else []
+def node_images(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[ImageEntity]:
+    return [Snapshot(hub.hass, hub, node_id)] if info.snapshots else []
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: StorefrontConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant,
+    entry: StorefrontConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    hub = entry.runtime_data
-    watcher = NodeWatcher(hub, lambda node_id: node_images(hass, hub, node_id), async_add_entities)
-    watcher.check()
-    entry.async_on_unload(hub.async_add_listener(watcher.check))
+    async_setup_node_entities(entry, async_add_entities, node_images)

@@ -13,19 +13,25 @@ from .const import DOMAIN
 
 
 class OfflineWatch:
-    """Raises `node_offline` when a node stays offline `minutes`; clears it when it is back."""
+    """Raises `node_offline` when a node stays offline `minutes`; clears it when it is back.
 
-    def __init__(self, hass: HomeAssistant, entry_id: str, minutes: int) -> None:
+    The issue names the node as `name_of(node_id)` says when it is raised: a node's retained
+    availability may arrive before its description does."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry_id: str, minutes: int, name_of: Callable[[str], str]
+    ) -> None:
         self.hass = hass
         self.entry_id = entry_id
         self.minutes = minutes
+        self.name_of = name_of
         self._timers: dict[str, Callable[[], None]] = {}
 
     def _issue_id(self, node_id: str) -> str:
         return f"node_offline_{self.entry_id}_{node_id}"
 
     @callback
-    def went_offline(self, node_id: str, name: str) -> None:
+    def went_offline(self, node_id: str) -> None:
         if node_id in self._timers:
             return
 
@@ -39,7 +45,10 @@ class OfflineWatch:
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="node_offline",
-                translation_placeholders={"node": name, "minutes": str(self.minutes)},
+                translation_placeholders={
+                    "node": self.name_of(node_id),
+                    "minutes": str(self.minutes),
+                },
             )
 
         self._timers[node_id] = async_call_later(self.hass, self.minutes * 60, raise_issue)

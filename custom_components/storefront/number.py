@@ -3,15 +3,17 @@ changed in the app, and is kept across restarts."""
 
 from __future__ import annotations
 
-from homeassistant.components.number import NumberMode, RestoreNumber
+from collections.abc import Iterable
+
+from homeassistant.components.number import NumberEntity, NumberMode, RestoreNumber
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import StorefrontConfigEntry
-from .coordinator import StoreHub
-from .entity import NodeWatcher, StorefrontNodeEntity
+from .data import StorefrontConfigEntry
+from .entity import StorefrontNodeEntity, async_setup_node_entities
+from .hub import StoreHub
+from .models import NodeInfo
 
 DEFAULT_CAPACITY = 20
 
@@ -28,17 +30,16 @@ class Capacity(StorefrontNodeEntity, RestoreNumber):
     _attr_mode = NumberMode.BOX
     _attr_native_unit_of_measurement = "people"
 
-    def __init__(self, hub: StoreHub, node_id: str) -> None:
+    def __init__(self, hub: StoreHub, node_id: str, info: NodeInfo) -> None:
         super().__init__(hub, node_id, "capacity")
-        configured = (hub.nodes[node_id].description or {}).get("capacity")
-        self._attr_native_value = float(configured or DEFAULT_CAPACITY)
+        self._attr_native_value = float(info.capacity or DEFAULT_CAPACITY)
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         last = await self.async_get_last_number_data()
         if last is not None and last.native_value is not None:
             self._attr_native_value = last.native_value
-        self.hub.capacities[self.node_id] = int(self._attr_native_value or DEFAULT_CAPACITY)
+        self.hub.async_set_capacity(self.node_id, int(self._attr_native_value or DEFAULT_CAPACITY))
 
     @property
     def available(self) -> bool:
@@ -46,18 +47,16 @@ class Capacity(StorefrontNodeEntity, RestoreNumber):
 
     async def async_set_native_value(self, value: float) -> None:
         self._attr_native_value = value
-        self.hub.capacities[self.node_id] = int(value)
-        self.hub.async_notify()
+        self.hub.async_set_capacity(self.node_id, int(value))
 
 
-def node_numbers(hub: StoreHub, node_id: str) -> list[Entity]:
-    return [Capacity(hub, node_id)]
+def node_numbers(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NumberEntity]:
+    return [Capacity(hub, node_id, info)]
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: StorefrontConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant,
+    entry: StorefrontConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    hub = entry.runtime_data
-    watcher = NodeWatcher(hub, lambda node_id: node_numbers(hub, node_id), async_add_entities)
-    watcher.check()
-    entry.async_on_unload(hub.async_add_listener(watcher.check))
+    async_setup_node_entities(entry, async_add_entities, node_numbers)

@@ -1,10 +1,16 @@
-"""Sensors: people in view, footfall and visitors today, dwell, node health, store totals."""
+"""Sensors: people in view, footfall and visitors today, dwell, node health, store totals.
+
+A node's sensor is one description: which message it reads (`counts_fn` for the retained
+state, `vitals_fn` for health) and how. Per-zone and per-line sensors are built from the node's
+description, so they come and go with its zones and lines.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -15,13 +21,14 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
 
-from . import StorefrontConfigEntry
-from .const import CONF_STORE_NAME
-from .coordinator import NodeData, StoreHub
-from .entity import NodeWatcher, StorefrontNodeEntity, StorefrontStoreEntity, dig
+from . import identifiers
+from .data import StorefrontConfigEntry
+from .entity import StorefrontNodeEntity, StorefrontStoreEntity, async_setup_node_entities
+from .hub import StoreHub
+from .models import DIRECTIONS, Direction, Line, NodeCounts, NodeInfo, NodeVitals, Zone
 
 PEOPLE = "people"
 
@@ -31,8 +38,10 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class NodeSensorDescription(SensorEntityDescription):
-    value_fn: Callable[[NodeData], Any]
-    source: str = "state"  # which retained message the value comes from
+    """A sensor of one node; set exactly one of `counts_fn` and `vitals_fn`."""
+
+    counts_fn: Callable[[NodeCounts], StateType] | None = None  # from the retained state
+    vitals_fn: Callable[[NodeVitals], StateType] | None = None  # from the health report
     restore: bool = False  # show the last value across restarts until the node's state arrives
 
 
@@ -42,14 +51,14 @@ NODE_SENSORS: tuple[NodeSensorDescription, ...] = (
         translation_key="people",
         native_unit_of_measurement=PEOPLE,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda n: dig(n.state, "occupancy", "total"),
+        counts_fn=lambda counts: counts.people,
     ),
     NodeSensorDescription(
         key="visitors_today",
         translation_key="visitors_today",
         native_unit_of_measurement=PEOPLE,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda n: dig(n.state, "counters", "visits"),
+        counts_fn=lambda counts: counts.visits,
         restore=True,
     ),
     NodeSensorDescription(
@@ -59,8 +68,7 @@ NODE_SENSORS: tuple[NodeSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         suggested_display_precision=1,
-        source="health",
-        value_fn=lambda n: dig(n.health, "fps"),
+        vitals_fn=lambda vitals: vitals.fps,
     ),
     NodeSensorDescription(
         key="inference_time",
@@ -71,8 +79,7 @@ NODE_SENSORS: tuple[NodeSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         suggested_display_precision=1,
-        source="health",
-        value_fn=lambda n: dig(n.health, "inference_ms"),
+        vitals_fn=lambda vitals: vitals.inference_ms,
     ),
     NodeSensorDescription(
         key="queue_depth",
@@ -80,8 +87,7 @@ NODE_SENSORS: tuple[NodeSensorDescription, ...] = (
         native_unit_of_measurement="events",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        source="health",
-        value_fn=lambda n: dig(n.health, "queue", "depth"),
+        vitals_fn=lambda vitals: vitals.queue_depth,
     ),
     NodeSensorDescription(
         key="dropped_events",
@@ -89,8 +95,7 @@ NODE_SENSORS: tuple[NodeSensorDescription, ...] = (
         native_unit_of_measurement="events",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
-        source="health",
-        value_fn=lambda n: dig(n.health, "queue", "dropped"),
+        vitals_fn=lambda vitals: vitals.queue_dropped,
     ),
     NodeSensorDescription(
         key="camera",
@@ -98,57 +103,60 @@ NODE_SENSORS: tuple[NodeSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=["ok", "reconnecting", "lost", "ended"],
         entity_category=EntityCategory.DIAGNOSTIC,
-        source="health",
-        value_fn=lambda n: dig(n.health, "camera"),
+        vitals_fn=lambda vitals: vitals.camera,
     ),
 )
 
 
-def _state_at(*path: str) -> Callable[[NodeData], Any]:
-    """A value_fn reading one place in the node's retained state."""
+def _zone_sensors(zone: Zone) -> list[NodeSensorDescription]:
+    def people(counts: NodeCounts) -> StateType:
+        return counts.zone_people.get(zone.id)
 
-    def value(node: NodeData) -> Any:
-        return dig(node.state, *path)
+    def dwell(counts: NodeCounts) -> StateType:
+        return counts.dwell_mean_s.get(zone.id)
 
-    return value
-
-
-def _zone_sensors(zone: dict[str, Any]) -> list[NodeSensorDescription]:
-    zone_id = zone["id"]
     return [
         NodeSensorDescription(
-            key=f"zone_{zone_id}_people",
+            key=identifiers.zone_key(zone.id, "people"),
             translation_key="zone_people",
-            translation_placeholders={"zone": zone["name"]},
+            translation_placeholders={"zone": zone.name},
             native_unit_of_measurement=PEOPLE,
             state_class=SensorStateClass.MEASUREMENT,
-            value_fn=_state_at("occupancy", "zones", zone_id),
+            counts_fn=people,
         ),
         NodeSensorDescription(
-            key=f"zone_{zone_id}_dwell",
+            key=identifiers.zone_key(zone.id, "dwell"),
             translation_key="zone_dwell",
-            translation_placeholders={"zone": zone["name"]},
+            translation_placeholders={"zone": zone.name},
             native_unit_of_measurement=UnitOfTime.SECONDS,
             device_class=SensorDeviceClass.DURATION,
             state_class=SensorStateClass.MEASUREMENT,
             suggested_display_precision=0,
-            value_fn=_state_at("counters", "dwell", zone_id, "mean_s"),
+            counts_fn=dwell,
         ),
     ]
 
 
-def _line_sensors(line: dict[str, Any]) -> list[NodeSensorDescription]:
+def _crossings(line_id: str, direction: Direction) -> Callable[[NodeCounts], StateType]:
+    def value(counts: NodeCounts) -> StateType:
+        line = counts.lines.get(line_id)
+        return None if line is None else line.of(direction)
+
+    return value
+
+
+def _line_sensors(line: Line) -> list[NodeSensorDescription]:
     return [
         NodeSensorDescription(
-            key=f"line_{line['id']}_{direction}",
+            key=identifiers.line_key(line.id, direction),
             translation_key=f"footfall_{direction}",
-            translation_placeholders={"line": line["name"]},
+            translation_placeholders={"line": line.name},
             native_unit_of_measurement=PEOPLE,
             state_class=SensorStateClass.TOTAL_INCREASING,
             restore=True,
-            value_fn=_state_at("counters", "lines", line["id"], direction),
+            counts_fn=_crossings(line.id, direction),
         )
-        for direction in ("in", "out")
+        for direction in DIRECTIONS
     ]
 
 
@@ -158,7 +166,7 @@ class NodeSensor(StorefrontNodeEntity, RestoreSensor):
     def __init__(self, hub: StoreHub, node_id: str, description: NodeSensorDescription) -> None:
         super().__init__(hub, node_id, description.key)
         self.entity_description = description
-        self._restored: Any = None
+        self._restored: StateType | date | datetime | Decimal = None
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
@@ -166,33 +174,46 @@ class NodeSensor(StorefrontNodeEntity, RestoreSensor):
             self._restored = last.native_value
 
     @property
-    def available(self) -> bool:
-        source = getattr(self.node, self.entity_description.source, None)
-        return super().available and (source is not None or self._restored is not None)
+    def _source(self) -> NodeCounts | NodeVitals | None:
+        """The message this sensor reads, once the node has sent it."""
+        if self.entity_description.counts_fn is not None:
+            return self.node.counts
+        return self.node.vitals
 
     @property
-    def native_value(self) -> Any:
-        value = self.entity_description.value_fn(self.node)
-        if value is None and self.node.state is None:
+    def available(self) -> bool:
+        return super().available and (self._source is not None or self._restored is not None)
+
+    @property
+    def native_value(self) -> StateType | date | datetime | Decimal:
+        description, counts, vitals = self.entity_description, self.node.counts, self.node.vitals
+        if description.counts_fn is not None and counts is not None:
+            return description.counts_fn(counts)
+        if description.vitals_fn is not None and vitals is not None:
+            return description.vitals_fn(vitals)
+        if counts is None:
             return self._restored  # the node's retained state has not arrived yet
-        return value
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoreSensorDescription(SensorEntityDescription):
-    value_fn: Callable[[StoreHub], Any]
+    value_fn: Callable[[StoreHub], StateType]
 
 
 def _store_people(hub: StoreHub) -> int:
-    return sum(dig(n.state, "occupancy", "total") or 0 for n in hub.nodes.values() if n.online)
+    return sum(n.counts.people for n in hub.nodes.values() if n.online and n.counts)
 
 
 def _store_footfall(hub: StoreHub) -> int:
     total = 0
     for node in hub.nodes.values():
-        for line in dig(node.description, "lines") or []:
-            if line.get("entrance", False):
-                total += dig(node.state, "counters", "lines", line["id"], "in") or 0
+        if node.info is None or node.counts is None:
+            continue
+        for line in node.info.lines:
+            counts = node.counts.lines.get(line.id)
+            if line.entrance and counts is not None:
+                total += counts.entered
     return total
 
 
@@ -225,31 +246,29 @@ STORE_SENSORS: tuple[StoreSensorDescription, ...] = (
 class StoreSensor(StorefrontStoreEntity, SensorEntity):
     entity_description: StoreSensorDescription
 
-    def __init__(self, hub: StoreHub, store_name: str, description: StoreSensorDescription) -> None:
-        super().__init__(hub, description.key, store_name)
+    def __init__(self, hub: StoreHub, description: StoreSensorDescription) -> None:
+        super().__init__(hub, description.key)
         self.entity_description = description
 
     @property
-    def native_value(self) -> Any:
+    def native_value(self) -> StateType:
         return self.entity_description.value_fn(self.hub)
 
 
-def node_sensors(hub: StoreHub, node_id: str) -> list[Entity]:
-    description = hub.nodes[node_id].description or {}
+def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NodeSensor]:
     descriptions = list(NODE_SENSORS)
-    for zone in description.get("zones", []):
+    for zone in info.zones:
         descriptions += _zone_sensors(zone)
-    for line in description.get("lines", []):
+    for line in info.lines:
         descriptions += _line_sensors(line)
     return [NodeSensor(hub, node_id, d) for d in descriptions]
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: StorefrontConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant,
+    entry: StorefrontConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    hub = entry.runtime_data
-    store_name = entry.data.get(CONF_STORE_NAME, entry.title)
-    async_add_entities([StoreSensor(hub, store_name, d) for d in STORE_SENSORS])
-    watcher = NodeWatcher(hub, lambda node_id: node_sensors(hub, node_id), async_add_entities)
-    watcher.check()
-    entry.async_on_unload(hub.async_add_listener(watcher.check))
+    hub = entry.runtime_data.hub
+    async_add_entities([StoreSensor(hub, d) for d in STORE_SENSORS])
+    async_setup_node_entities(entry, async_add_entities, node_sensors)

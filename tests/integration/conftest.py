@@ -12,8 +12,10 @@ import paho.mqtt.client as paho
 import pytest
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.storefront import identifiers
 from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
 from tests.servers import Mosquitto
 
@@ -59,6 +61,20 @@ def store_entry(hass: HomeAssistant) -> MockConfigEntry:
     )
     entry.add_to_hass(hass)
     return entry
+
+
+def device_of(
+    hass: HomeAssistant, entry: MockConfigEntry, node_id: str | None = None
+) -> dr.DeviceEntry | None:
+    """The store's hub device, or the device of one of its nodes. Looked up among the store's
+    own devices: identifier lookups across config entries are deprecated."""
+    wanted = (
+        identifiers.store_device(entry.entry_id)
+        if node_id is None
+        else identifiers.node_device(entry.entry_id, node_id)
+    )
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    return next((device for device in devices if wanted in device.identifiers), None)
 
 
 class NodePublisher:

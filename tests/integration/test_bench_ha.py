@@ -64,7 +64,7 @@ async def test_ingest_benchmark(
         )
         client.publish(f"storefront/{node}/state", _state(0), qos=1, retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     registry = er.async_get(hass)
 
     def sensor(node: str) -> str | None:
@@ -84,7 +84,7 @@ async def test_ingest_benchmark(
 
     hub._on_message = counting  # type: ignore[method-assign]
     # The subscription holds the bound method: resubscribe through the hub's own start.
-    hub.async_stop()
+    await hub.async_shutdown()
     await hub.async_start()
     await asyncio.sleep(2)  # Home Assistant batches new subscriptions for a moment
     await hass.async_block_till_done()

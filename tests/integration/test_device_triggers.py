@@ -12,7 +12,6 @@ from homeassistant.components.device_automation.exceptions import (
     InvalidDeviceAutomationConfig,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -23,8 +22,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.storefront import device_trigger
 from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
-from custom_components.storefront.entity import node_device_id
-from tests.integration.conftest import NodePublisher, wait_for
+from tests.integration.conftest import NodePublisher, device_of, wait_for
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
@@ -46,9 +44,7 @@ async def _node_device(
     registry = er.async_get(hass)
     people = f"{store_entry.entry_id}_entrance_zone_window_people"
     await wait_for(hass, lambda: registry.async_get_entity_id("sensor", DOMAIN, people) is not None)
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, node_device_id(store_entry.entry_id, "entrance"))}
-    )
+    device = device_of(hass, store_entry, "entrance")
     assert device is not None
     return device.id
 
@@ -66,7 +62,7 @@ async def test_the_editor_offers_each_zone_and_line(
         ("zone_entered", "counter"),
         ("zone_entered", "window"),
     ]
-    hub_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, store_entry.entry_id)})
+    hub_device = device_of(hass, store_entry)
     assert hub_device is not None
     assert await device_trigger.async_get_triggers(hass, hub_device.id) == []
     assert await device_trigger.async_get_triggers(hass, "no-such-device") == []
@@ -102,7 +98,7 @@ async def test_automations_run_on_what_the_node_publishes(
     )
     fired: list[str] = []
     hass.bus.async_listen("storefront_test_fired", lambda e: fired.append(e.data["name"]))
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     seen: list[int] = []
     hub.async_add_event_listener(lambda _node, event: seen.append(event["seq"]))
 
@@ -153,7 +149,7 @@ async def test_bad_trigger_configs_are_refused(
         await device_trigger.async_attach_trigger(
             hass, {**base, "type": "zone_entered", "subtype": "attic"}, _nothing, info
         )
-    hub_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, store_entry.entry_id)})
+    hub_device = device_of(hass, store_entry)
     assert hub_device is not None
     with pytest.raises(InvalidDeviceAutomationConfig, match="not a Storefront camera node"):
         await device_trigger.async_attach_trigger(

@@ -20,7 +20,7 @@ async def test_diagnostics_show_nodes_and_rejections_but_not_the_shop(
     node.publish("state", EXAMPLES["state"], retain=True)
     node.publish("health", b"{broken", retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(
         hass,
         lambda: (

@@ -14,14 +14,13 @@ import pytest
 import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.coordinator import NodeData
+from custom_components.storefront.models import NodeData
 from tests.edge.conftest import write_clip
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import device_of, wait_for
 from tests.servers import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +86,7 @@ async def test_real_node_drives_the_entities(
     hass: HomeAssistant, store_entry: MockConfigEntry, edge_node: subprocess.Popen[bytes]
 ) -> None:
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(
         hass, lambda: "walkway" in hub.nodes and hub.nodes["walkway"].state is not None, within_s=60
     )
@@ -132,9 +131,9 @@ async def test_reload_config_from_home_assistant(
     """The owner edits the node's zones and reloads from Home Assistant; a broken file is
     refused with the node's reason, and the node keeps counting with what it had."""
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: (hub.nodes.get("walkway") or NodeData("")).online, within_s=60)
-    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{store_entry.entry_id}_walkway")})
+    device = device_of(hass, store_entry, "walkway")
     assert device is not None
     path = tmp_path / "node.yaml"
     config = yaml.safe_load(path.read_text())

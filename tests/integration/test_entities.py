@@ -8,7 +8,6 @@ from typing import Any
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -17,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
-from tests.integration.conftest import NodePublisher, wait_for
+from tests.integration.conftest import NodePublisher, device_of, wait_for
 from tests.mqtt_probe import Probe
 from tests.servers import Mosquitto
 
@@ -50,7 +49,7 @@ async def test_entities_appear_and_follow_the_node(
 ) -> None:
     publish_node(node)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(
         hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].health is not None
     )
@@ -76,11 +75,11 @@ async def test_entities_appear_and_follow_the_node(
         for key in ("entrance_line_door_in", "entrance_zone_window_dwell")
     }
     assert names == {"Entrance camera Front door in today", "Entrance camera Window average dwell"}
-    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{store_entry.entry_id}_entrance")})
+    device = device_of(hass, store_entry, "entrance")
     assert device is not None
     assert device.model == "ssdlite_mobilenet_v2_person"
     assert device.sw_version == "0.1.0"
-    hub_device = dr.async_get(hass).async_get_device({(DOMAIN, store_entry.entry_id)})
+    hub_device = device_of(hass, store_entry)
     assert hub_device is not None
     assert device.via_device_id == hub_device.id
 
@@ -109,7 +108,7 @@ async def test_a_second_node_is_added_without_reload(
 ) -> None:
     publish_node(node)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes)
     back = NodePublisher(mqtt_broker.port, node_id="backroom")
     try:
@@ -196,7 +195,7 @@ async def test_restored_count_shows_until_the_node_reports(
     node.publish("availability", "online", retain=True)
     node.publish("description", DESCRIPTION, retain=True)  # no state yet
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes and hass.states.get(entity) is not None)
     await hass.async_block_till_done()
     assert hass.states.get(entity).state == "41"  # type: ignore[union-attr]
@@ -209,7 +208,7 @@ async def test_over_capacity_follows_the_capacity_the_owner_sets(
 ) -> None:
     publish_node(node)  # the description says capacity 25; the state has 3 people in view
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(
         hass,
         lambda: (
@@ -231,4 +230,4 @@ async def test_over_capacity_follows_the_capacity_the_owner_sets(
     # The owner's capacity is kept across a restart of the store.
     assert await hass.config_entries.async_unload(store_entry.entry_id)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    await wait_for(hass, lambda: store_entry.runtime_data.capacities.get("entrance") == 2)
+    await wait_for(hass, lambda: store_entry.runtime_data.hub.capacities.get("entrance") == 2)

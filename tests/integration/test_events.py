@@ -10,8 +10,8 @@ from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.contract import CONTRACT
-from custom_components.storefront.coordinator import EVENT_STOREFRONT
-from tests.integration.conftest import NodePublisher, wait_for
+from custom_components.storefront.hub import EVENT_STOREFRONT
+from tests.integration.conftest import NodePublisher, device_of, wait_for
 
 CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
 VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
@@ -28,7 +28,7 @@ async def test_each_event_fires_once_and_replays_are_dropped(
     hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
     node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     heard: list[tuple[str, int]] = []
     hub.async_add_event_listener(lambda node_id, event: heard.append((node_id, event["seq"])))
     await wait_for(hass, lambda: "entrance" in hub.nodes)
@@ -65,7 +65,7 @@ async def test_each_event_fires_once_and_replays_are_dropped(
     # Home Assistant restarts: what was seen is remembered.
     assert await hass.config_entries.async_unload(store_entry.entry_id)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     again: list[int] = []
     hub.async_add_event_listener(lambda _n, event: again.append(event["seq"]))
     await wait_for(hass, lambda: "entrance" in hub.nodes)
@@ -82,7 +82,7 @@ async def test_each_event_fires_once_and_replays_are_dropped(
     # A node with fresh storage starts a new stream at seq 1: that is news, not a replay.
     node.publish("event/crossing", crossing(1, stream="cccc2222dddd3333"))
     await wait_for(hass, lambda: 1 in again)
-    assert store_entry.runtime_data.sequences.as_dict()["entrance"] == {
+    assert store_entry.runtime_data.hub.sequences.as_dict()["entrance"] == {
         "stream": "cccc2222dddd3333",
         "high": 1,
     }
@@ -95,7 +95,7 @@ async def test_malformed_event_is_refused_and_fires_nothing(
     hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
     node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes)
     for _ in range(40):
         node.publish("event/crossing", crossing(1, direction="sideways"))
@@ -110,7 +110,6 @@ async def test_malformed_event_is_refused_and_fires_nothing(
 async def test_crossing_event_entity_and_device_removal(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher, hass_ws_client: Any
 ) -> None:
-    from homeassistant.helpers import device_registry as dr
     from homeassistant.helpers import entity_registry as er
     from homeassistant.setup import async_setup_component
 
@@ -120,7 +119,7 @@ async def test_crossing_event_entity_and_device_removal(
     node.publish("availability", "online", retain=True)
     node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     registry = er.async_get(hass)
     key = f"{store_entry.entry_id}_entrance_line_door_crossing"
     await wait_for(hass, lambda: registry.async_get_entity_id("event", DOMAIN, key) is not None)
@@ -139,7 +138,7 @@ async def test_crossing_event_entity_and_device_removal(
 
     # The owner cannot delete a node that is online; once it is offline, they can, and its
     # retained topics are cleared so it does not come back.
-    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{store_entry.entry_id}_entrance")})
+    device = device_of(hass, store_entry, "entrance")
     assert device is not None
     client = await hass_ws_client(hass)
     await client.send_json_auto_id(

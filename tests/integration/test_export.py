@@ -103,7 +103,7 @@ async def test_options_test_the_connection_before_saving(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert store_entry.options[CONF_EXPORT]["api"] == "v1"
     await hass.async_block_till_done()
-    assert store_entry.runtime_data.export is not None  # reloaded with the export on
+    assert store_entry.runtime_data.hub.export is not None  # reloaded with the export on
 
     result = await _options(
         hass,
@@ -113,7 +113,7 @@ async def test_options_test_the_connection_before_saving(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert store_entry.runtime_data.export.target.api == "v2"
+    assert store_entry.runtime_data.hub.export.target.api == "v2"
     diagnostics = await async_get_config_entry_diagnostics(hass, store_entry)
     assert "secret" not in json.dumps(diagnostics)
     assert victoria.url not in json.dumps(diagnostics)
@@ -125,7 +125,7 @@ async def test_options_test_the_connection_before_saving(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert CONF_EXPORT not in store_entry.options
-    assert store_entry.runtime_data.export is None
+    assert store_entry.runtime_data.hub.export is None
 
 
 async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
@@ -143,7 +143,7 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     node.publish("description", DESCRIPTION, retain=True)
     node.publish("state", {**STATE, "ts": now}, retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     writer = hub.export.writer
     heard: list[int] = []
     hub.async_add_event_listener(lambda _n, event: heard.append(event["seq"]))
@@ -204,7 +204,7 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     await wait_for(hass, lambda: 112 in heard, within_s=20)
     assert await hass.config_entries.async_unload(store_entry.entry_id)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     writer = hub.export.writer
     assert writer.stats.spooled >= 110
 
@@ -251,7 +251,7 @@ async def test_v2_write_path_into_victoria_metrics(
     node.publish("description", {**DESCRIPTION, "node_id": "entrance"}, retain=True)
     node.publish("state", {**STATE, "ts": time.time()}, retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: hub.nodes.get("entrance") and hub.nodes["entrance"].state)
     await hub.export.writer.flush()
     assert hub.export.writer.stats.written > 0
@@ -305,6 +305,6 @@ async def test_options_name_refused_credentials(
         result = await _options(hass, store_entry, "influxdb_v1", {**v1, "password": "right"})
         assert result["type"] is FlowResultType.CREATE_ENTRY
         await hass.async_block_till_done()
-        assert store_entry.runtime_data.export.target.password == "right"
+        assert store_entry.runtime_data.hub.export.target.password == "right"
     finally:
         server.stop()

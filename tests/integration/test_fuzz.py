@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custom_components.storefront import contract
-from custom_components.storefront.coordinator import StoreHub
+from custom_components.storefront.hub import StoreHub
 
 SUFFIXES = [
     "availability",

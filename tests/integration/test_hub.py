@@ -27,7 +27,7 @@ async def test_retained_node_data_reaches_the_hub(
     node.publish("state", EXAMPLES["state"], retain=True)
 
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(
         hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].state is not None
     )
@@ -60,7 +60,7 @@ async def test_bad_payload_is_refused_and_last_good_value_kept(
 ) -> None:
     node.publish("state", EXAMPLES["state"], retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(
         hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].state is not None
     )
@@ -78,7 +78,7 @@ async def test_negative_count_and_unknown_version_are_refused(
 ) -> None:
     node.publish("health", EXAMPLES["health"], retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes)
     negative = copy.deepcopy(EXAMPLES["state"])
     negative["occupancy"]["total"] = -2
@@ -99,7 +99,7 @@ async def test_invalid_node_id_in_topic_is_refused(
     try:
         intruder.publish("state", EXAMPLES["state"], retain=True)
         assert await hass.config_entries.async_setup(store_entry.entry_id)
-        hub = store_entry.runtime_data
+        hub = store_entry.runtime_data.hub
         await wait_for(hass, lambda: hub.rejects.total == 1)
     finally:
         intruder.clear_retained("state")
@@ -118,7 +118,7 @@ async def test_cleared_retained_description_forgets_it(
     node.publish("availability", "online", retain=True)
     node.publish("description", EXAMPLES["description"], retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].online)
     node.clear_retained("description", "availability")
     await wait_for(hass, lambda: hub.nodes["entrance"].description is None)

@@ -26,7 +26,7 @@ def test_claimed_files_exist_and_translations_match() -> None:
     for name in (
         "diagnostics.py",
         "config_flow.py",
-        "coordinator.py",
+        "hub.py",
         "entity.py",
         "icons.json",
         "services.yaml",

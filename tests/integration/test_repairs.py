@@ -26,7 +26,7 @@ async def test_node_offline_too_long_raises_and_clears_an_issue(
     node.publish("description", DESCRIPTION, retain=True)
     node.publish("availability", "offline", retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(
         hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].description is not None
     )
@@ -52,7 +52,7 @@ async def test_unknown_contract_version_raises_and_clears_an_issue(
 ) -> None:
     node.publish("description", DESCRIPTION, retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes)
     issue_id = f"contract_version_{store_entry.entry_id}_entrance"
     registry = ir.async_get(hass)
@@ -62,8 +62,8 @@ async def test_unknown_contract_version_raises_and_clears_an_issue(
     node.publish("state", future)
     node.publish("state", future)
     await wait_for(hass, lambda: registry.async_get_issue(DOMAIN, issue_id) is not None)
-    assert store_entry.runtime_data.rejects.by_kind["state"] >= 1, (
-        hub is store_entry.runtime_data,
+    assert store_entry.runtime_data.hub.rejects.by_kind["state"] >= 1, (
+        hub is store_entry.runtime_data.hub,
         hub.rejects.by_kind,
     )
 
@@ -75,8 +75,8 @@ async def test_changing_options_reloads_the_store(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    first = store_entry.runtime_data
+    first = store_entry.runtime_data.hub
     hass.config_entries.async_update_entry(store_entry, options={CONF_OFFLINE_MINUTES: 30})
     await hass.async_block_till_done()
-    assert store_entry.runtime_data is not first
-    assert store_entry.runtime_data.offline.minutes == 30
+    assert store_entry.runtime_data.hub is not first
+    assert store_entry.runtime_data.hub.offline.minutes == 30

@@ -10,7 +10,8 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront import contract, services
+from custom_components.storefront import contract
+from custom_components.storefront import hub as hub_module
 from custom_components.storefront.const import DOMAIN
 from tests.integration.conftest import NodePublisher, wait_for
 from tests.mqtt_probe import Probe
@@ -89,7 +90,7 @@ async def test_reload_config_without_an_answer_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No node listens on the real broker: the action fails naming the node, it does not hang."""
-    monkeypatch.setattr(services, "REPLY_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(hub_module, "REPLY_TIMEOUT_S", 0.5)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     device_id = _node_device(hass, store_entry, "entrance")
     with pytest.raises(HomeAssistantError) as caught:
@@ -98,7 +99,7 @@ async def test_reload_config_without_an_answer_says_so(
         )
     assert caught.value.translation_key == "no_reply"
     assert caught.value.translation_placeholders["node"] == "entrance"
-    assert not store_entry.runtime_data._replies  # the request is forgotten
+    assert not store_entry.runtime_data.hub._replies  # the request is forgotten
 
 
 async def test_a_malformed_reply_is_rejected_and_counted(
@@ -106,7 +107,7 @@ async def test_a_malformed_reply_is_rejected_and_counted(
 ) -> None:
     node.publish("availability", "online", retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data
+    hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes)  # subscribed
     before = hub.rejects.total
     node.publish("reply", {"schema": 1, "id": "x", "ok": "yes"})

@@ -86,7 +86,7 @@ async def test_button_requests_and_image_shows_the_snapshot(
             "image": base64.b64encode(jpeg).decode(),
         }
         node.publish("snapshot", reply)
-        hub = store_entry.runtime_data
+        hub = store_entry.runtime_data.hub
         await wait_for(hass, lambda: hub.nodes["entrance"].snapshot_jpeg is not None)
         assert await picture(image) == (jpeg, "image/jpeg")
 

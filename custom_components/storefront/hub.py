@@ -1,0 +1,396 @@
+"""The store hub: everything one store does over MQTT, from its config entry's set-up to unload.
+
+It owns the store's one subscription (`<root>/#`, every payload checked against the contract),
+the nodes' typed data, the sequence book that drops replayed events, the InfluxDB export, the
+nodes' devices and repair issues, and the commands sent to nodes. Entities listen to their own
+node (`async_add_node_listener`); no other module talks MQTT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Self
+
+from homeassistant.components import mqtt
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+
+from . import contract, devices
+from .const import (
+    CONF_EXPORT,
+    CONF_OFFLINE_MINUTES,
+    CONF_STORE_NAME,
+    CONF_TOPIC_ROOT,
+    DEFAULT_OFFLINE_MINUTES,
+    DOMAIN,
+    LOGGER,
+)
+from .export import StoreExport
+from .influx import InfluxTarget
+from .issues import OfflineWatch, contract_mismatch, contract_ok
+from .listeners import Listeners
+from .models import Message, NodeCounts, NodeData, NodeInfo, NodeVitals, Snapshot
+from .sequences import SequenceBook
+
+if TYPE_CHECKING:
+    from .data import StorefrontConfigEntry
+
+# Fired once per event a node reports (replays are dropped), for automations and history.
+EVENT_STOREFRONT: Final = f"{DOMAIN}_event"
+
+# One log line per rejected kind of message per this many seconds: a broken node must not
+# flood the log, but the owner must see that something is wrong.
+REJECT_LOG_INTERVAL_S = 60.0
+
+# How long a command that waits for its reply gives the node; a node handles commands between
+# frames.
+REPLY_TIMEOUT_S = 15.0
+
+# The retained topics of a node, cleared on the broker when the owner removes the node.
+RETAINED_KINDS: Final = ("availability", "description", "state", "health")
+
+type EventListener = Callable[[str, Message], None]
+
+
+@dataclass(slots=True)
+class RejectStats:
+    """Counts of payloads refused, by reason kind, for diagnostics."""
+
+    total: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    last_error: str | None = None
+    _last_logged: dict[str, float] = field(default_factory=dict)
+
+    def record(self, error: contract.ContractError, topic: str) -> None:
+        self.total += 1
+        self.by_kind[error.kind] += 1
+        self.last_error = f"{topic}: {error}"
+        now = time.monotonic()
+        if now - self._last_logged.get(error.kind, -REJECT_LOG_INTERVAL_S) >= REJECT_LOG_INTERVAL_S:
+            self._last_logged[error.kind] = now
+            LOGGER.warning(
+                "Rejected payload on %s: %s (%d rejected so far)", topic, error, self.total
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOptions:
+    """What the owner tunes in the options flow; changing it reloads the store."""
+
+    offline_minutes: int = DEFAULT_OFFLINE_MINUTES
+    export: InfluxTarget | None = None  # None: the InfluxDB export is off
+
+    @classmethod
+    def from_entry(cls, entry: StorefrontConfigEntry) -> Self:
+        export = entry.options.get(CONF_EXPORT)
+        return cls(
+            offline_minutes=int(entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES)),
+            export=InfluxTarget.from_options(export) if export else None,
+        )
+
+
+class StoreHub:
+    """One store: subscribes to `<root>/#` and turns valid payloads into per-node data."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        topic_root: str,
+        entry_id: str,
+        *,
+        store_name: str = "",
+        options: StoreOptions | None = None,
+    ) -> None:
+        self.hass = hass
+        self.topic_root = topic_root
+        self.entry_id = entry_id
+        self.store_name = store_name or topic_root
+        self.nodes: dict[str, NodeData] = {}
+        self.capacities: dict[str, int] = {}  # the owner's limit per node (number entities)
+        self.rejects = RejectStats()
+        self.sequences = SequenceBook(hass, entry_id)
+        self.options = options or StoreOptions()
+        self.offline = OfflineWatch(hass, entry_id, self.options.offline_minutes, self.node_name)
+        self.export = (
+            StoreExport(hass, entry_id, self.store_name, self.options.export, self.nodes)
+            if self.options.export is not None
+            else None
+        )
+        self._mismatched: set[str] = set()  # nodes with an open contract-version issue
+        self._replies: dict[str, asyncio.Future[Message]] = {}  # commands awaiting an answer
+        self._node_listeners: Listeners[()] = Listeners()
+        self._description_listeners: Listeners[()] = Listeners()
+        self._event_listeners: Listeners[str, Message] = Listeners()
+        self._store_device_id: str | None = None
+        self._unsubscribe: CALLBACK_TYPE | None = None
+
+    @classmethod
+    def from_entry(cls, hass: HomeAssistant, entry: StorefrontConfigEntry) -> Self:
+        """The hub of a store's config entry, with the owner's options."""
+        return cls(
+            hass,
+            entry.data[CONF_TOPIC_ROOT],
+            entry.entry_id,
+            store_name=entry.data.get(CONF_STORE_NAME, entry.title),
+            options=StoreOptions.from_entry(entry),
+        )
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load the sequence book and start the export before subscribing, so the retained
+        messages that arrive at once are deduplicated and exported too."""
+        await self.sequences.async_load()
+        self._store_device_id = devices.async_register_store(
+            self.hass, self.entry_id, self.store_name
+        )
+        if self.export is not None:
+            await self.export.async_start()
+        try:
+            self._unsubscribe = await mqtt.async_subscribe(
+                self.hass, f"{self.topic_root}/#", self._on_message, qos=1, encoding=None
+            )
+        except Exception:
+            if self.export is not None:
+                await self.export.async_stop()
+            raise
+
+    async def async_shutdown(self) -> None:
+        """Stop listening, then keep what is pending: the sequence book is written now, the
+        export writes what the database takes (the rest stays on disk)."""
+        self.offline.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self.sequences.async_flush()
+        if self.export is not None:
+            await self.export.async_stop()
+
+    # --- listeners ----------------------------------------------------------------------------
+
+    @callback
+    def async_add_node_listener(self, node_id: str, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call `listener()` whenever this node's data changed; returns its remover."""
+        return self._node_listeners.add(node_id, listener)
+
+    @callback
+    def async_add_store_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call `listener()` whenever any node's data or the store's own figures changed."""
+        return self._node_listeners.add(None, listener)
+
+    @callback
+    def async_add_description_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call `listener()` when a node's description arrived or changed, or a node was
+        forgotten: what decides which entities exist."""
+        return self._description_listeners.add(None, listener)
+
+    @callback
+    def async_add_event_listener(
+        self, listener: EventListener, node_id: str | None = None
+    ) -> CALLBACK_TYPE:
+        """Call `listener(node_id, event)` once for every new event (of one node, or of all
+        when `node_id` is None); returns its remover."""
+        return self._event_listeners.add(node_id, listener)
+
+    @callback
+    def _node_changed(self, node_id: str) -> None:
+        self._node_listeners.fire(node_id)
+        self._node_listeners.fire(None)
+
+    @callback
+    def _store_changed(self) -> None:
+        """Only the store's own figures moved (e.g. a rejected message was counted)."""
+        self._node_listeners.fire(None)
+
+    def node_name(self, node_id: str) -> str:
+        """The name a node gives itself, or its id while its description is unknown."""
+        node = self.nodes.get(node_id)
+        return node.info.name if node is not None and node.info is not None else node_id
+
+    # --- what the owner does ------------------------------------------------------------------
+
+    @callback
+    def async_set_capacity(self, node_id: str, capacity: int) -> None:
+        """The owner's limit of people in view for a node (its over-capacity sensor follows)."""
+        self.capacities[node_id] = capacity
+        self._node_changed(node_id)
+
+    async def async_forget_node(self, node_id: str) -> None:
+        """Drop a decommissioned node and clear its retained topics on the broker."""
+        self.nodes.pop(node_id, None)
+        for kind in RETAINED_KINDS:
+            await mqtt.async_publish(
+                self.hass, contract.topic(kind, self.topic_root, node_id), "", qos=1, retain=True
+            )
+        self._node_changed(node_id)
+        self._description_listeners.fire(None)
+
+    async def async_send_command(
+        self, node_id: str, command: str, *, wait: bool = False
+    ) -> Message | None:
+        """Publish a contract command to a node.
+
+        With `wait`, return the node's reply, and raise when the node refuses the command (with
+        its reason) or does not answer in time; without, return None once the broker has it.
+        """
+        request_id = secrets.token_hex(6)
+        payload = {"schema": contract.VERSION, "id": request_id, "command": command}
+        contract.validate("command", payload)
+        reply = self._expect_reply(request_id) if wait else None
+        try:
+            await mqtt.async_publish(
+                self.hass,
+                contract.topic("command", self.topic_root, node_id),
+                json.dumps(payload),
+                qos=1,
+            )
+            if reply is None:
+                return None
+            async with asyncio.timeout(REPLY_TIMEOUT_S):
+                answer = await reply
+        except HomeAssistantError as err:
+            raise _command_error("command_failed", command=command, error=str(err)) from err
+        except TimeoutError:
+            raise _command_error(
+                "no_reply", command=command, node=node_id, seconds=f"{REPLY_TIMEOUT_S:.0f}"
+            ) from None
+        finally:
+            if reply is not None:
+                reply.cancel()  # no-op once answered; forgets the request otherwise
+        if not answer["ok"]:
+            error = str(answer.get("error") or "no reason given")
+            raise _command_error("command_refused", command=command, node=node_id, error=error)
+        return answer
+
+    def _expect_reply(self, request_id: str) -> asyncio.Future[Message]:
+        """A future that gets the node's reply to the command with this id."""
+        future: asyncio.Future[Message] = self.hass.loop.create_future()
+        self._replies[request_id] = future
+        future.add_done_callback(lambda _f: self._replies.pop(request_id, None))
+        return future
+
+    # --- what the nodes send ------------------------------------------------------------------
+
+    @callback
+    def _on_message(self, message: mqtt.ReceiveMessage) -> None:
+        where = contract.parse_topic(self.topic_root, message.topic)
+        if where is None or where.kind == "command":
+            return
+        if where.kind == "reply":
+            self._on_reply(message)
+            return
+        if not message.payload:
+            # An empty retained payload is how MQTT withdraws retained data: the node is gone.
+            self._withdraw(where)
+            return
+        try:
+            contract.validate_node_id(where.node_id)
+            value = contract.parse(where.kind, message.payload)
+            snapshot = Snapshot.from_message(value) if where.kind == "snapshot" else None
+        except contract.ContractError as err:
+            self._reject(err, message.topic, where.node_id)
+            return
+        if where.node_id in self._mismatched:
+            self._mismatched.discard(where.node_id)
+            contract_ok(self.hass, self.entry_id, where.node_id)
+        if where.event_type is not None:
+            self._on_event(where.node_id, value)
+            return
+        node = self.nodes.setdefault(where.node_id, NodeData(where.node_id))
+        if where.kind == "availability":
+            self._set_online(node, value == "online")
+        elif where.kind == "snapshot":
+            node.snapshot = snapshot
+        else:
+            self._keep(node, where.kind, value)
+        self._node_changed(node.node_id)
+        if where.kind == "description":
+            self._description_listeners.fire(None)
+
+    @callback
+    def _reject(self, error: contract.ContractError, topic: str, node_id: str) -> None:
+        self.rejects.record(error, topic)
+        if error.field == "schema" and node_id not in self._mismatched:
+            self._mismatched.add(node_id)
+            contract_mismatch(self.hass, self.entry_id, node_id, str(error))
+        self._store_changed()  # only the rejected-messages diagnostic moves
+
+    @callback
+    def _set_online(self, node: NodeData, online: bool) -> None:
+        if online != node.online:
+            LOGGER.info("Storefront node %s is %s", node.node_id, "online" if online else "offline")
+        node.online = online
+        if online:
+            self.offline.came_online(node.node_id)
+        else:
+            self.offline.went_offline(node.node_id)
+        if self.export is not None:
+            self.export.add_availability(node.node_id, online)
+
+    @callback
+    def _keep(self, node: NodeData, kind: str, message: Message) -> None:
+        """A retained description, state or health message: parsed once, kept, exported."""
+        if kind == "description":
+            node.info = NodeInfo.from_message(message)
+            if self._store_device_id is not None:
+                devices.async_register_node(
+                    self.hass, self.entry_id, node.node_id, node.info, self._store_device_id
+                )
+        elif kind == "state":
+            node.counts = NodeCounts.from_message(message)
+        else:
+            node.vitals = NodeVitals.from_message(message)
+        if self.export is not None:
+            self.export.add_message(node.node_id, kind, message)
+
+    @callback
+    def _on_reply(self, message: mqtt.ReceiveMessage) -> None:
+        """Replies only matter to whoever sent the command; others are not this hub's."""
+        try:
+            reply = contract.parse("reply", message.payload)
+        except contract.ContractError as err:
+            self.rejects.record(err, message.topic)
+            self._store_changed()
+            return
+        future = self._replies.get(reply["id"])
+        if future is not None and not future.done():
+            future.set_result(reply)
+
+    @callback
+    def _on_event(self, node_id: str, event: Message) -> None:
+        if not self.sequences.accept(node_id, event["stream"], event["seq"]):
+            return  # a replay after a reconnect: already counted
+        self.hass.bus.async_fire(
+            EVENT_STOREFRONT, {"store": self.topic_root, "node_id": node_id, **event}
+        )
+        self._event_listeners.fire(node_id, node_id, event)
+        self._event_listeners.fire(None, node_id, event)
+        if self.export is not None:
+            self.export.add_message(node_id, "event", event)
+
+    @callback
+    def _withdraw(self, where: contract.Topic) -> None:
+        node = self.nodes.get(where.node_id)
+        if node is None:
+            return
+        if where.kind == "availability":
+            node.online = False
+        elif where.kind == "description":
+            node.info = None
+        elif where.kind == "state":
+            node.counts = None
+        elif where.kind == "health":
+            node.vitals = None
+        self._node_changed(where.node_id)
+
+
+def _command_error(key: str, **placeholders: str) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )

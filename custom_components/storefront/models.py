@@ -1,0 +1,181 @@
+"""Typed views of what a node publishes, each parsed once from a message that passed the contract.
+
+The hub builds them as messages arrive; entities read their fields instead of digging through
+dicts. Each view keeps the message it came from (`message`), which the InfluxDB export and
+diagnostics pass on unchanged. To show a new field of the contract, add it to the view here
+(and to its `from_message`), then add an entity description that reads it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Self
+
+from .contract import ContractError
+
+type Message = Mapping[str, Any]
+type Direction = Literal["in", "out"]
+DIRECTIONS: tuple[Direction, ...] = ("in", "out")
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A zone of a node's view (people in it, dwell)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A counting line; crossings of an entrance line count as store footfall."""
+
+    id: str
+    name: str
+    entrance: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """A node's retained description: what it is and what it watches."""
+
+    message: Message = field(repr=False, compare=False)
+    name: str
+    model: str
+    sw_version: str
+    hw_version: str | None
+    capacity: int | None
+    zones: tuple[Zone, ...]
+    lines: tuple[Line, ...]
+    snapshots: bool  # the node allows anonymised snapshots on request
+    synthetic: bool  # a node of the store simulator
+
+    @classmethod
+    def from_message(cls, message: Message) -> Self:
+        features = message.get("features", {})
+        return cls(
+            message=message,
+            name=message["name"],
+            model=message["model"]["name"],
+            sw_version=message["sw_version"],
+            hw_version=message.get("hw_version"),
+            capacity=message.get("capacity"),
+            zones=tuple(Zone(z["id"], z["name"]) for z in message["zones"]),
+            lines=tuple(
+                Line(x["id"], x["name"], x.get("entrance", False)) for x in message["lines"]
+            ),
+            snapshots=features.get("snapshot", True),
+            synthetic=message.get("synthetic", False),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LineCounts:
+    """Crossings of one line since the node's midnight."""
+
+    entered: int
+    left: int
+
+    def of(self, direction: Direction) -> int:
+        return self.entered if direction == "in" else self.left
+
+
+@dataclass(frozen=True, slots=True)
+class NodeCounts:
+    """A node's retained state: who is in view now, and its counters since local midnight."""
+
+    message: Message = field(repr=False, compare=False)
+    people: int
+    zone_people: Mapping[str, int]
+    lines: Mapping[str, LineCounts]
+    visits: int
+    dwell_mean_s: Mapping[str, float]  # by zone
+
+    @classmethod
+    def from_message(cls, message: Message) -> Self:
+        occupancy, counters = message["occupancy"], message["counters"]
+        return cls(
+            message=message,
+            people=occupancy["total"],
+            zone_people=dict(occupancy["zones"]),
+            lines={k: LineCounts(v["in"], v["out"]) for k, v in counters["lines"].items()},
+            visits=counters["visits"],
+            dwell_mean_s={k: v["mean_s"] for k, v in counters.get("dwell", {}).items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NodeVitals:
+    """A node's retained health report."""
+
+    message: Message = field(repr=False, compare=False)
+    fps: float
+    inference_ms: float
+    camera: str
+    queue_depth: int
+    queue_dropped: int
+
+    @classmethod
+    def from_message(cls, message: Message) -> Self:
+        queue = message["queue"]
+        return cls(
+            message=message,
+            fps=message["fps"],
+            inference_ms=message["inference_ms"],
+            camera=message["camera"],
+            queue_depth=queue["depth"],
+            queue_dropped=queue["dropped"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The latest anonymised picture a node sent on request (every person pixelated)."""
+
+    ts: float
+    jpeg: bytes
+
+    @classmethod
+    def from_message(cls, message: Message) -> Self:
+        """Decode the picture; a reply whose image is not a JPEG breaks the contract."""
+        try:
+            jpeg = base64.b64decode(message["image"], validate=True)
+        except binascii.Error as err:
+            raise ContractError("snapshot", "image", f"not valid base64 ({err})") from None
+        if not jpeg.startswith(b"\xff\xd8"):
+            raise ContractError("snapshot", "image", "not a JPEG image")
+        return cls(ts=message["ts"], jpeg=jpeg)
+
+
+@dataclass(slots=True)
+class NodeData:
+    """What the hub knows of one node; every value here passed the contract."""
+
+    node_id: str
+    online: bool = False
+    info: NodeInfo | None = None
+    counts: NodeCounts | None = None
+    vitals: NodeVitals | None = None
+    snapshot: Snapshot | None = None
+
+    @property
+    def description(self) -> Message | None:
+        """The description message as the node sent it."""
+        return None if self.info is None else self.info.message
+
+    @property
+    def state(self) -> Message | None:
+        """The state message as the node sent it."""
+        return None if self.counts is None else self.counts.message
+
+    @property
+    def health(self) -> Message | None:
+        """The health message as the node sent it."""
+        return None if self.vitals is None else self.vitals.message
+
+    @property
+    def snapshot_jpeg(self) -> bytes | None:
+        return None if self.snapshot is None else self.snapshot.jpeg
