@@ -196,7 +196,15 @@ async def test_restored_count_shows_until_the_node_reports(
     node.publish("description", DESCRIPTION, retain=True)  # no state yet
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     hub = store_entry.runtime_data.hub
-    await wait_for(hass, lambda: "entrance" in hub.nodes and hass.states.get(entity) is not None)
+    # Both retained messages are in (they may arrive in either order), the entity is written.
+    await wait_for(
+        hass,
+        lambda: (
+            "entrance" in hub.nodes
+            and hub.nodes["entrance"].online
+            and hass.states.get(entity) is not None
+        ),
+    )
     await hass.async_block_till_done()
     assert hass.states.get(entity).state == "41"  # type: ignore[union-attr]
     node.publish("state", STATE, retain=True)

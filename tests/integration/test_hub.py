@@ -120,7 +120,7 @@ async def test_cleared_retained_description_forgets_it(
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].online)
-    node.clear_retained("description", "availability")
+    node.clear_retained("availability", "description")  # waits on the later one
     await wait_for(hass, lambda: hub.nodes["entrance"].description is None)
     assert hub.nodes["entrance"].online is False
     assert hub.rejects.total == 0
