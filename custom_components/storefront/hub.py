@@ -141,8 +141,6 @@ class StoreHub:
             options=StoreOptions.from_entry(entry),
         )
 
-    # --- life cycle ---------------------------------------------------------------------------
-
     async def async_start(self) -> None:
         """Load the sequence book and start the export before subscribing, so the retained
         messages that arrive at once are deduplicated and exported too."""
@@ -171,8 +169,6 @@ class StoreHub:
         await self.sequences.async_flush()
         if self.export is not None:
             await self.export.async_stop()
-
-    # --- listeners ----------------------------------------------------------------------------
 
     @callback
     def async_add_node_listener(self, node_id: str, listener: Callable[[], None]) -> CALLBACK_TYPE:
@@ -212,8 +208,6 @@ class StoreHub:
         """The name a node gives itself, or its id while its description is unknown."""
         node = self.nodes.get(node_id)
         return node.info.name if node is not None and node.info is not None else node_id
-
-    # --- what the owner does ------------------------------------------------------------------
 
     @callback
     def async_set_capacity(self, node_id: str, capacity: int) -> None:
@@ -274,8 +268,6 @@ class StoreHub:
         self._replies[request_id] = future
         future.add_done_callback(lambda _f: self._replies.pop(request_id, None))
         return future
-
-    # --- what the nodes send ------------------------------------------------------------------
 
     @callback
     def _on_message(self, message: mqtt.ReceiveMessage) -> None:
