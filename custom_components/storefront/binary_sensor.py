@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import identifiers
-from .compat import BinarySensorDeviceClass
 from .data import StorefrontConfigEntry
 from .entity import StorefrontNodeEntity, async_setup_node_entities
 from .hub import StoreHub

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import probatio
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -20,7 +21,6 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 
 from . import contract, influx
-from .compat import vol
 from .const import (
     CONF_EXPORT,
     CONF_OFFLINE_MINUTES,
@@ -34,13 +34,13 @@ from .const import (
 from .influx import API_V1, API_V2, InfluxTarget
 
 
-def _schema(defaults: dict[str, Any]) -> vol.Schema:
-    return vol.Schema(
+def _schema(defaults: dict[str, Any]) -> probatio.Schema:
+    return probatio.Schema(
         {
-            vol.Required(
+            probatio.Required(
                 CONF_STORE_NAME, default=defaults.get(CONF_STORE_NAME, "")
             ): TextSelector(),
-            vol.Required(
+            probatio.Required(
                 CONF_TOPIC_ROOT, default=defaults.get(CONF_TOPIC_ROOT, DEFAULT_TOPIC_ROOT)
             ): TextSelector(),
         }
@@ -132,8 +132,8 @@ class StorefrontConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         return self.async_show_form(
             step_id="mqtt_confirm",
-            data_schema=vol.Schema(
-                {vol.Required(CONF_STORE_NAME, default="Store"): TextSelector()}
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_STORE_NAME, default="Store"): TextSelector()}
             ),
             description_placeholders={"node": self._discovered_node or ""},
         )
@@ -159,9 +159,9 @@ class StorefrontOptionsFlow(OptionsFlow):
         current = self.config_entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES)
         return self.async_show_form(
             step_id="store",
-            data_schema=vol.Schema(
+            data_schema=probatio.Schema(
                 {
-                    vol.Required(CONF_OFFLINE_MINUTES, default=current): NumberSelector(
+                    probatio.Required(CONF_OFFLINE_MINUTES, default=current): NumberSelector(
                         NumberSelectorConfig(
                             min=1,
                             max=1440,
@@ -219,28 +219,28 @@ class StorefrontOptionsFlow(OptionsFlow):
         )
 
 
-def _export_schema(api: str) -> vol.Schema:
+def _export_schema(api: str) -> probatio.Schema:
     text = TextSelector()
     password = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
     fields: dict[Any, Any] = {
-        vol.Required("url"): TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+        probatio.Required("url"): TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
     }
     if api == API_V1:
         fields.update(
             {
-                vol.Required("database", default="storefront"): text,
-                vol.Optional("retention_policy"): text,
-                vol.Optional("username"): text,
-                vol.Optional("password"): password,
+                probatio.Required("database", default="storefront"): text,
+                probatio.Optional("retention_policy"): text,
+                probatio.Optional("username"): text,
+                probatio.Optional("password"): password,
             }
         )
     else:
         fields.update(
             {
-                vol.Required("org"): text,
-                vol.Required("bucket", default="storefront"): text,
-                vol.Required("token"): password,
+                probatio.Required("org"): text,
+                probatio.Required("bucket", default="storefront"): text,
+                probatio.Required("token"): password,
             }
         )
-    fields[vol.Required("verify_ssl", default=True)] = BooleanSelector()
-    return vol.Schema(fields)
+    fields[probatio.Required("verify_ssl", default=True)] = BooleanSelector()
+    return probatio.Schema(fields)

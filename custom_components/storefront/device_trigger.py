@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import probatio
 from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
 from homeassistant.components.device_automation.exceptions import (
     InvalidDeviceAutomationConfig,
@@ -40,7 +41,6 @@ from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
 from . import identifiers
-from .compat import vol
 from .const import CONF_TOPIC_ROOT, DOMAIN
 from .hub import EVENT_STOREFRONT
 
@@ -54,8 +54,8 @@ TRIGGER_TYPES: Final = (ZONE_ENTERED, CROSSING_IN, CROSSING_OUT, OVER_CAPACITY)
 # The subtype names the zone (zone_entered, required) or the line (crossings; left out: any line).
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
-        vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES),
-        vol.Optional(CONF_SUBTYPE): cv.string,
+        probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES),
+        probatio.Optional(CONF_SUBTYPE): cv.string,
     }
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
+import probatio
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
@@ -13,7 +14,6 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
 from . import identifiers
-from .compat import vol
 from .const import DOMAIN
 from .data import StorefrontConfigEntry
 from .hub import StoreHub
@@ -23,7 +23,7 @@ SERVICE_REQUEST_SNAPSHOT: Final = "request_snapshot"
 SERVICE_RELOAD_CONFIG: Final = "reload_config"
 ATTR_DEVICE_ID: Final = "device_id"
 
-SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+SCHEMA = probatio.Schema({probatio.Required(ATTR_DEVICE_ID): cv.string})
 
 
 def _node_of(hass: HomeAssistant, device_id: str) -> tuple[StoreHub, str]:
