@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from homeassistant.components import websocket_api
 from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -142,7 +141,7 @@ async def test_crossing_event_entity_and_device_removal(
     device = device_of(hass, store_entry, "entrance")
     assert device is not None
     client = await hass_ws_client(hass)
-    remove = _remove_device_command(hass, store_entry, device.id)
+    remove = {"type": "config/device_registry/remove", "device_id": device.id}
     await client.send_json_auto_id(remove)
     assert (await client.receive_json())["success"] is False
     node.publish("availability", "offline", retain=True)
@@ -150,17 +149,3 @@ async def test_crossing_event_entity_and_device_removal(
     await client.send_json_auto_id(remove)
     assert (await client.receive_json())["success"] is True
     await wait_for(hass, lambda: "entrance" not in hub.nodes)
-
-
-def _remove_device_command(
-    hass: HomeAssistant, entry: MockConfigEntry, device_id: str
-) -> dict[str, Any]:
-    """What the frontend sends to delete a device: Home Assistant 2026 renamed the command and
-    logs the old name as deprecated."""
-    if "config/device_registry/remove" in hass.data[websocket_api.DOMAIN]:
-        return {"type": "config/device_registry/remove", "device_id": device_id}
-    return {
-        "type": "config/device_registry/remove_config_entry",
-        "config_entry_id": entry.entry_id,
-        "device_id": device_id,
-    }
