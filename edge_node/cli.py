@@ -65,13 +65,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from .score import score
+    from .score_personas import score_personas
 
     try:
         result = json.loads(Path(args.eval).read_text(encoding="utf-8"))
         labels = json.loads(Path(args.labels).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         raise ValueError(f"cannot read the eval result or the labels: {err}") from None
-    _write_json(score(result, labels), args.output)
+    scorer = score_personas if "persons" in labels else score
+    _write_json(scorer(result, labels), args.output)
     return 0
 
 
@@ -181,7 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sc = commands.add_parser("score", help="score an eval result against hand-made labels")
     sc.add_argument("--eval", required=True, help="JSON written by 'storefront-edge eval'")
-    sc.add_argument("--labels", required=True, help="labels JSON (see tests/data/)")
+    sc.add_argument(
+        "--labels",
+        required=True,
+        help="labels JSON (see tests/data/): counts and crossings, or personas and groups",
+    )
     sc.add_argument("--output", help="write the JSON here (default: standard output)")
     sc.set_defaults(handler=_cmd_score)
 

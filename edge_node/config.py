@@ -177,6 +177,48 @@ class AnalyticsConfig(_Model):
     min_visit_s: float = Field(2.0, ge=0, le=3600, description="Shorter visits are not reported.")
 
 
+# --- personas: behaviour rules (docs/personas.md explains them to shop owners) -------------
+
+
+class StaffConfig(_Model):
+    zones: list[Id] = Field(
+        [], max_length=32, description="Zones only staff use (behind the counter, stock room)."
+    )
+    zone_min_s: float = Field(
+        20.0, ge=0, le=86400, description="This long in staff zones marks a person staff_like."
+    )
+    presence_min_s: float = Field(
+        1800.0, gt=0, le=86400, description="In view this long marks a person staff_like."
+    )
+
+
+class GroupConfig(_Model):
+    max_distance: float = Field(
+        1.0, gt=0, le=10, description="Feet closer than this many body heights are together."
+    )
+    max_heading_deg: float = Field(45.0, ge=0, le=180, description="Walking the same way.")
+    max_speed_ratio: float = Field(2.0, ge=1, le=10, description="Walking at a similar speed.")
+    min_together_s: float = Field(4.0, ge=0, le=3600, description="Together at least this long.")
+    min_fraction: Unit = Field(0.6, description="... and for this share of their shared time.")
+
+
+class PersonaConfig(_Model):
+    enabled: bool = Field(True, description="Give each visit a behavioural persona.")
+    stop_speed: float = Field(
+        0.2, gt=0, le=5, description="Slower than this (body heights/s) is standing still."
+    )
+    stop_min_s: float = Field(2.0, gt=0, le=600, description="Standing this long is a stop.")
+    passer_max_s: float = Field(
+        30.0, ge=0, le=3600, description="A passer-by is seen at most this long ..."
+    )
+    passer_min_straightness: Unit = Field(0.8, description="... on a path at least this straight.")
+    lingerer_min_stop_s: float = Field(
+        10.0, gt=0, le=86400, description="Standing this long in one place makes a lingerer."
+    )
+    staff: StaffConfig = StaffConfig()
+    groups: GroupConfig = GroupConfig()
+
+
 class TlsConfig(_Model):
     ca_file: str | None = Field(None, description="CA certificate that signed the broker's.")
     cert_file: str | None = Field(None, description="Client certificate (mutual TLS).")
@@ -240,6 +282,7 @@ class NodeConfig(_Model):
     motion: MotionConfig = MotionConfig()
     tracking: TrackingConfig = TrackingConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
+    personas: PersonaConfig = PersonaConfig()
     zones: list[ZoneConfig] = []
     lines: list[LineConfig] = []
     displays: list[ZoneConfig] = []
@@ -266,6 +309,17 @@ class NodeConfig(_Model):
                 if item.id in seen:
                     raise ValueError(f"{section}: id {item.id!r} is used twice; ids must be unique")
                 seen.add(item.id)
+        return self
+
+    @model_validator(mode="after")
+    def _staff_zones_exist(self) -> NodeConfig:
+        known = {zone.id for zone in self.zones}
+        for index, zone_id in enumerate(self.personas.staff.zones):
+            if zone_id not in known:
+                raise ValueError(
+                    f"personas.staff.zones[{index}]: no zone has id {zone_id!r}; "
+                    "name a zone from the zones section"
+                )
         return self
 
     @property

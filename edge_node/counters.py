@@ -1,4 +1,5 @@
-"""Counters since local midnight: footfall per line, visits and dwell per zone.
+"""Counters since local midnight: footfall per line, visits and dwell per zone, personas,
+shopping units and groups, and staff counted apart.
 
 They are the authoritative values the node publishes as retained state. They are stored in the
 outbox database in the same transaction as the event that changed them (see `Outbox.record`), so
@@ -35,6 +36,10 @@ class DailyCounters:
     visits: int = 0
     dwell: dict[str, list[float]] = field(default_factory=dict)
     last_seq: int = 0
+    personas: dict[str, int] = field(default_factory=dict)  # shopper visits per persona
+    units: int = 0  # shopping units: a group counts once
+    groups: int = 0  # units of two or more people
+    staff_visits: int = 0  # staff, counted apart from every shopper figure
 
     @classmethod
     def fresh(cls, day: str, line_ids: list[str], zone_ids: list[str]) -> DailyCounters:
@@ -48,12 +53,20 @@ class DailyCounters:
         counts = self.lines.setdefault(line_id, {"in": 0, "out": 0})
         counts[direction] += 1
 
-    def add_visit(self, zone_dwell_s: dict[str, float]) -> None:
-        self.visits += 1
+    def add_visit(self, zone_dwell_s: dict[str, float], *, visitor: bool = True) -> None:
+        """A shopper's visit: dwell always, the visitors count only for a visitor."""
+        if visitor:
+            self.visits += 1
         for zone, seconds in zone_dwell_s.items():
             samples = self.dwell.setdefault(zone, [])
             if len(samples) < MAX_DWELL_SAMPLES:
                 samples.append(round(seconds, 1))
+
+    def add_persona(self, persona: str, *, new_unit: bool, group_size: int) -> None:
+        self.personas[persona] = self.personas.get(persona, 0) + 1
+        if new_unit:
+            self.units += 1
+            self.groups += int(group_size > 1)
 
     def dwell_stats(self) -> dict[str, dict[str, float | int]]:
         stats: dict[str, dict[str, float | int]] = {}
@@ -72,7 +85,14 @@ class DailyCounters:
 
     def to_contract(self) -> dict[str, Any]:
         """The `counters` object of the contract's state message."""
-        return {"lines": self.lines, "visits": self.visits, "dwell": self.dwell_stats()}
+        out: dict[str, Any] = {
+            "lines": self.lines,
+            "visits": self.visits,
+            "dwell": self.dwell_stats(),
+        }
+        out |= {"personas": dict(self.personas), "units": self.units, "groups": self.groups}
+        out["staff_visits"] = self.staff_visits
+        return out
 
     def to_storage(self) -> dict[str, Any]:
         return {
@@ -81,6 +101,10 @@ class DailyCounters:
             "visits": self.visits,
             "dwell": self.dwell,
             "last_seq": self.last_seq,
+            "personas": self.personas,
+            "units": self.units,
+            "groups": self.groups,
+            "staff_visits": self.staff_visits,
         }
 
     @classmethod
@@ -91,6 +115,10 @@ class DailyCounters:
             visits=int(data["visits"]),
             dwell={k: [float(x) for x in v] for k, v in data["dwell"].items()},
             last_seq=int(data.get("last_seq", 0)),
+            personas={str(k): int(v) for k, v in data.get("personas", {}).items()},
+            units=int(data.get("units", 0)),
+            groups=int(data.get("groups", 0)),
+            staff_visits=int(data.get("staff_visits", 0)),
         )
 
     def roll_over(self, day: str, line_ids: list[str], zone_ids: list[str]) -> bool:
@@ -99,4 +127,5 @@ class DailyCounters:
             return False
         fresh = DailyCounters.fresh(day, line_ids, zone_ids)
         self.day, self.lines, self.visits, self.dwell = fresh.day, fresh.lines, 0, fresh.dwell
+        self.personas, self.units, self.groups, self.staff_visits = {}, 0, 0, 0
         return True

@@ -1,5 +1,5 @@
 """`storefront-edge eval`: replay a video offline, as fast as possible, and report what the node
-would publish for every frame — people in view and line crossings — without MQTT."""
+would publish for every frame — people in view, line crossings and visits — without MQTT."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .analytics import VisitSummary
 from .capture import FileReplay
 from .config import LineConfig, NodeConfig, load_config, parse_config
-from .pipeline import Pipeline
+from .pipeline import FrameResult, Pipeline
+
+# Every this many frames a visit's feet position is kept in the eval output (`trace`), so that
+# `score` can tell which labelled person a visit was. Offline output only: never published.
+TRACE_EVERY = 10
 
 
 def parse_line(text: str) -> LineConfig:
@@ -62,6 +67,7 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
     pipeline = Pipeline(config)
     counts: list[dict[str, int]] = []
     crossings: list[dict[str, Any]] = []
+    visits = _VisitFrames()
     start = time.perf_counter()
     last_index, last_ts = -1, 0.0
     for frame in replay:
@@ -71,8 +77,9 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
             {"frame": c.frame_index, "direction": c.direction, "track": c.track_id}
             for c in result.analytics.crossings
         )
+        visits.add(result)
         last_index, last_ts = frame.index, frame.timestamp
-    pipeline.finish(last_ts, last_index)
+    visits.close(pipeline.finish(last_ts, last_index).visits)
     wall = time.perf_counter() - start
     totals = {
         "in": sum(1 for c in crossings if c["direction"] == "in"),
@@ -84,4 +91,56 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
         "counts": counts,
         "crossings": crossings,
         "totals": totals,
+        "visits": visits.rows,
+    }
+
+
+class _VisitFrames:
+    """First and last frame of every track, for the eval's `visits` rows."""
+
+    def __init__(self) -> None:
+        self.frames: dict[int, list[int]] = {}
+        self.trace: dict[int, list[list[float]]] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, result: FrameResult) -> None:
+        for track in result.tracks:
+            span = self.frames.setdefault(track.track_id, [result.frame_index] * 2)
+            span[1] = result.frame_index
+            if result.frame_index % TRACE_EVERY == 0:
+                x, y = track.anchor
+                point = [result.frame_index, round(x, 3), round(y, 3)]
+                self.trace.setdefault(track.track_id, []).append(point)
+        self.close(result.analytics.visits)
+
+    def close(self, visits: list[VisitSummary]) -> None:
+        for visit in visits:
+            first, last = self.frames.get(visit.track_id, [0, 0])
+            self.rows.append(
+                {
+                    "track": visit.track_id,
+                    "start_frame": first,
+                    "end_frame": last,
+                    "dwell_s": round(visit.duration_s, 1),
+                    "zones": {zone: round(s, 1) for zone, s in visit.zones.items()},
+                    "persona": visit.persona,
+                    "group_size": visit.group_size,
+                    "staff": visit.staff,
+                    "group_tracks": list(visit.group_tracks),
+                    "trace": self.trace.get(visit.track_id, []),
+                    "features": _features(visit),
+                }
+            )
+
+
+def _features(visit: VisitSummary) -> dict[str, Any] | None:
+    if visit.features is None:
+        return None
+    f = visit.features
+    return {
+        "stops": f.stops,
+        "stop_s": round(f.stop_s, 1),
+        "straightness": round(f.straightness, 2),
+        "speed": round(f.speed, 2),
+        "entered": f.entered,
     }

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .analytics import VisitSummary
 from .capture import CameraStatus, LiveCapture, is_file_source
 from .config import ConfigError, NodeConfig, load_config
 from .counters import DailyCounters, local_day
@@ -90,6 +91,8 @@ class Node:
         self.rates = Rates()
         self.skipped_total = 0
         self._occupancy: dict[str, Any] = {"total": 0, "zones": {z.id: 0 for z in config.zones}}
+        self._live: dict[str, Any] = {"total": {}, "zones": {}}  # provisional personas in view
+        self._staff_now = 0
         self._state_dirty = True
         self._last_state = 0.0
         self._last_health = 0.0
@@ -171,7 +174,7 @@ class Node:
             "shelves": [],
             "features": {
                 "snapshot": config.privacy.snapshots,
-                "personas": False,
+                "personas": config.personas.enabled,
                 "attention": False,
                 "mood": False,
             },
@@ -186,7 +189,7 @@ class Node:
             "occupancy": self._occupancy,
             "counters": self.counters.to_contract(),
             "last_seq": self.counters.last_seq,
-        }
+        } | ({"live": self._live} if self.config.personas.enabled else {})
 
     def health(self) -> dict[str, Any]:
         fps, inference_ms = self.rates.snapshot_and_reset()
@@ -227,6 +230,8 @@ class Node:
         """Turn one frame's analytics into events, counters and state."""
         update = result.analytics
         for crossing in update.crossings:
+            if crossing.track_id in update.staff:
+                continue  # staff are counted apart, never as footfall (docs/personas.md)
             self.counters.add_crossing(crossing.line_id, crossing.direction)
             self._append(
                 "crossing",
@@ -237,27 +242,50 @@ class Node:
                 },
             )
         for visit in update.visits:
-            dwell = {zone: round(seconds, 1) for zone, seconds in visit.zones.items()}
-            self.counters.add_visit(dwell)
-            self._append(
-                "visit",
-                {
-                    "track": visit.track_id,
-                    "started": round(self.clock() - visit.duration_s, 3),
-                    "duration_s": round(visit.duration_s, 1),
-                    "zones": dwell,
-                    "path": list(visit.path)[:64],
-                    "crossings": [
-                        {"line": c.line_id, "direction": c.direction} for c in visit.crossings
-                    ][:64],
-                    "group_size": 1,
-                    "persona": None,
-                },
-            )
-        occupancy = {"total": update.total, "zones": dict(update.occupancy)}
+            self._record_visit(visit)
+        occupancy: dict[str, Any] = {"total": update.total, "zones": dict(update.occupancy)}
+        if update.mix is not None:
+            self._live = update.mix.to_contract()
+            self._staff_now = update.mix.staff
+        if self.config.personas.enabled:
+            occupancy["staff"] = self._staff_now
         if occupancy != self._occupancy:
             self._occupancy = occupancy
             self._state_dirty = True
+
+    def _record_visit(self, visit: VisitSummary) -> None:
+        dwell = {zone: round(seconds, 1) for zone, seconds in visit.zones.items()}
+        if visit.staff:
+            self.counters.staff_visits += 1
+        else:
+            self.counters.add_visit(dwell, visitor=self._is_visitor(visit))
+            if visit.persona is not None:
+                self.counters.add_persona(
+                    visit.persona, new_unit=visit.new_unit, group_size=visit.group_size
+                )
+        self._append(
+            "visit",
+            {
+                "track": visit.track_id,
+                "started": round(self.clock() - visit.duration_s, 3),
+                "duration_s": round(visit.duration_s, 1),
+                "zones": dwell,
+                "path": list(visit.path)[:64],
+                "crossings": [
+                    {"line": c.line_id, "direction": c.direction} for c in visit.crossings
+                ][:64],
+                "group_size": min(visit.group_size, 50),
+                "persona": visit.persona,
+            },
+        )
+
+    def _is_visitor(self, visit: VisitSummary) -> bool:
+        """Visitors today: people who came in through an entrance line, or — on a node without
+        one — everyone seen for at least analytics.min_visit_s (shorter tracks are no visit)."""
+        entrances = {line.id for line in self.config.lines if line.entrance}
+        if not entrances:
+            return True
+        return any(c.line_id in entrances and c.direction == "in" for c in visit.crossings)
 
     def _append(self, event_type: str, fields: dict[str, Any]) -> None:
         def counters_with(seq: int) -> dict[str, Any]:

@@ -110,6 +110,8 @@ class Pipeline:
             times.track = time.perf_counter() - start
 
         start = time.perf_counter()
+        height, width = frame.image.shape[:2]
+        self.analytics.set_frame_size(width, height)
         update = self.analytics.update(list(self._tracks), ended, frame.timestamp, frame.index)
         times.analytics = time.perf_counter() - start
         return FrameResult(

@@ -1,13 +1,15 @@
-"""Analytics: zones, counting lines and visits, fed with tracks one update at a time."""
+"""Analytics: zones, counting lines, visits and personas, fed with tracks one update at a time."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..config import NodeConfig
 from ..types import Track
 from .lines import CountingLine, Crossing, LineCounter
+from .persona_stage import PersonaMix, PersonaStage
 from .visits import VisitBook, VisitSummary
 from .zones import Zone, ZoneEvent, ZoneOccupancy
 
@@ -16,6 +18,7 @@ __all__ = [
     "AnalyticsUpdate",
     "CountingLine",
     "Crossing",
+    "PersonaMix",
     "VisitSummary",
     "Zone",
     "ZoneEvent",
@@ -29,13 +32,22 @@ class AnalyticsUpdate:
     zone_events: list[ZoneEvent]
     crossings: list[Crossing]
     visits: list[VisitSummary]
+    staff: frozenset[int] = frozenset()  # tracks in view that look like staff now
+    mix: PersonaMix | None = None  # provisional personas in view (None: not refreshed now)
 
 
 class Analytics:
-    def __init__(self, zones: ZoneOccupancy, lines: LineCounter, visits: VisitBook) -> None:
+    def __init__(
+        self,
+        zones: ZoneOccupancy,
+        lines: LineCounter,
+        visits: VisitBook,
+        personas: PersonaStage | None = None,
+    ) -> None:
         self.zones = zones
         self.lines = lines
         self.visits = visits
+        self.personas = personas
 
     @classmethod
     def from_config(cls, config: NodeConfig) -> Analytics:
@@ -46,7 +58,13 @@ class Analytics:
             ZoneOccupancy(zones, settings.zone_enter_s, settings.zone_exit_s),
             LineCounter(lines, config.tuning().line_margin),
             VisitBook(settings.min_visit_s),
+            PersonaStage.from_config(config) if config.personas.enabled else None,
         )
+
+    def set_frame_size(self, width: int, height: int) -> None:
+        """The camera's frame size, for distances measured in body heights."""
+        if self.personas is not None and width > 0 and height > 0:
+            self.personas.set_aspect(width / height)
 
     def update(
         self, tracks: Sequence[Track], ended: Sequence[int], timestamp: float, frame_index: int
@@ -54,10 +72,16 @@ class Analytics:
         zone_events = self.zones.update(tracks, ended, timestamp)
         crossings = self.lines.update(tracks, ended, timestamp, frame_index)
         visits = self.visits.update(tracks, ended, zone_events, crossings, timestamp)
-        return AnalyticsUpdate(
+        update = AnalyticsUpdate(
             total=len(tracks),
             occupancy=self.zones.occupancy(),
             zone_events=zone_events,
             crossings=crossings,
             visits=visits,
         )
+        if self.personas is None:
+            return update
+        labelled, staff, mix = self.personas.update(
+            tracks, ended, visits, timestamp, book=self.visits, zones=self.zones
+        )
+        return dataclasses.replace(update, visits=labelled, staff=staff, mix=mix)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..types import Track
+from .behaviour import VisitFeatures
 from .lines import Crossing
 from .zones import ZoneEvent
 
@@ -18,6 +19,13 @@ class VisitSummary:
     zones: dict[str, float]  # dwell seconds per zone
     path: tuple[str, ...]  # zones in the order they were entered
     crossings: tuple[Crossing, ...]
+    # Filled in by the persona stage (analytics/__init__.py); defaults when personas are off.
+    persona: str | None = None
+    group_size: int = 1
+    new_unit: bool = True  # the first of its group to leave, or alone: one shopping unit
+    staff: bool = False
+    features: VisitFeatures | None = None  # what the persona was decided from (offline use)
+    group_tracks: tuple[int, ...] = ()  # the group's track ids: offline evaluation only
 
     @property
     def duration_s(self) -> float:
@@ -82,3 +90,14 @@ class VisitBook:
                 )
             )
         return finished
+
+    def so_far(self, track_id: int, now: float) -> tuple[float, dict[str, float], list[str]]:
+        """A visit still going on: seconds in view, dwell per zone (open stays counted to now)
+        and the zones in order."""
+        visit = self._open.get(track_id)
+        if visit is None:
+            return 0.0, {}, []
+        zones = dict(visit.zones)
+        for zone_id, since in visit.entered.items():
+            zones[zone_id] = zones.get(zone_id, 0.0) + max(0.0, now - since)
+        return visit.last_seen - visit.started, zones, list(visit.path)

@@ -93,3 +93,13 @@ class ZoneOccupancy:
             if presence.inside and track_id in self._in_view:
                 counts[zone_id] += 1
         return counts
+
+    def zones_of(self, track_id: int) -> list[str]:
+        """The zones a person in view is in now."""
+        if track_id not in self._in_view:
+            return []
+        return [
+            zone.id
+            for zone in self.zones
+            if (p := self._presence.get((zone.id, track_id))) is not None and p.inside
+        ]
