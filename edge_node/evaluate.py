@@ -4,13 +4,15 @@ would publish for every frame — people in view, line crossings and visits — 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .analytics import VisitSummary
 from .capture import FileReplay
 from .config import LineConfig, NodeConfig, load_config, parse_config
-from .pipeline import FrameResult, Pipeline
+from .pipeline import Pipeline
+from .types import Track
 
 # Every this many frames a visit's feet position is kept in the eval output (`trace`), so that
 # `score` can tell which labelled person a visit was. Offline output only: never published.
@@ -67,7 +69,7 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
     pipeline = Pipeline(config)
     counts: list[dict[str, int]] = []
     crossings: list[dict[str, Any]] = []
-    visits = _VisitFrames()
+    visits = VisitRows()
     start = time.perf_counter()
     last_index, last_ts = -1, 0.0
     for frame in replay:
@@ -77,7 +79,7 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
             {"frame": c.frame_index, "direction": c.direction, "track": c.track_id}
             for c in result.analytics.crossings
         )
-        visits.add(result)
+        visits.add(frame.index, result.tracks, result.analytics.visits)
         last_index, last_ts = frame.index, frame.timestamp
     visits.close(pipeline.finish(last_ts, last_index).visits)
     wall = time.perf_counter() - start
@@ -95,23 +97,23 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
     }
 
 
-class _VisitFrames:
-    """First and last frame of every track, for the eval's `visits` rows."""
+class VisitRows:
+    """The eval's `visits` rows: each finished visit with its first and last frame."""
 
     def __init__(self) -> None:
         self.frames: dict[int, list[int]] = {}
         self.trace: dict[int, list[list[float]]] = {}
         self.rows: list[dict[str, Any]] = []
 
-    def add(self, result: FrameResult) -> None:
-        for track in result.tracks:
-            span = self.frames.setdefault(track.track_id, [result.frame_index] * 2)
-            span[1] = result.frame_index
-            if result.frame_index % TRACE_EVERY == 0:
+    def add(self, frame_index: int, tracks: Iterable[Track], visits: list[VisitSummary]) -> None:
+        for track in tracks:
+            span = self.frames.setdefault(track.track_id, [frame_index] * 2)
+            span[1] = frame_index
+            if frame_index % TRACE_EVERY == 0:
                 x, y = track.anchor
-                point = [result.frame_index, round(x, 3), round(y, 3)]
+                point = [frame_index, round(x, 3), round(y, 3)]
                 self.trace.setdefault(track.track_id, []).append(point)
-        self.close(result.analytics.visits)
+        self.close(visits)
 
     def close(self, visits: list[VisitSummary]) -> None:
         for visit in visits:

@@ -8,8 +8,8 @@ once they were together for at least `min_together_s` and for at least `min_frac
 time both were in view. Groups are the connected parts of the pairs, so three friends are one
 group of three even if two of them never walked side by side.
 
-Only the pairs' running totals are kept, in memory, for as long as a member is in view or their
-group still has members in view; nothing links a visit to another after the group has left.
+Only the pairs' running totals are kept, in memory, until every member of the group has left;
+nothing links a visit to another after that.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ class GroupFinder:
         self.standing_speed = standing_speed  # body heights per second
         self._pairs: dict[tuple[int, int], _Pair] = {}
         self._last: float | None = None
-        self._in_view: set[int] = set()
         self._left: dict[int, bool] = {}  # members who left while their group stayed: counted
         self.aspect = 4 / 3  # frame width / height; the pipeline sets the camera's own
 
@@ -54,7 +53,6 @@ class GroupFinder:
         tracks = sorted(tracks, key=lambda t: t.track_id)
         dt = 0.0 if self._last is None else max(0.0, timestamp - self._last)
         self._last = timestamp
-        self._in_view = {t.track_id for t in tracks}
         for i, a in enumerate(tracks):
             for b in tracks[i + 1 :]:
                 pair = self._pairs.setdefault((a.track_id, b.track_id), _Pair())
@@ -103,7 +101,7 @@ class GroupFinder:
         group = self.members(track_id)
         new_unit = not any(self._left.get(member, False) for member in group - {track_id})
         self._left[track_id] = True
-        if not group & self._in_view - {track_id}:
+        if all(member in self._left for member in group):
             self._drop(group)  # the whole group has gone: forget it
         return GroupResult(len(group), new_unit, tuple(sorted(group)))
 
