@@ -1,0 +1,90 @@
+"""The real node on real footage publishes visits with personas over a real mosquitto, and no
+payload carries anything that identifies a person or links two visits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from custom_components.storefront import contract
+from tests.edge.test_node import probe_at, start_node, state_of, write_config
+from tests.servers import Mosquitto
+
+__all__ = ["probe_at", "start_node"]  # fixtures shared with test_node
+
+PERSONAS = set(contract.CONTRACT["definitions"]["persona"]["enum"])
+# What `eval` keeps offline about a visit and must never leave the node: where the person
+# walked, how they moved, who they were with.
+OFFLINE_ONLY = {"trace", "group_tracks", "straightness", "stops", "speed"}
+
+
+def _visits(probe: Any) -> list[dict[str, Any]]:
+    return [e for e in probe.events.values() if e["type"] == "visit"]
+
+
+def _camera(probe: Any) -> str | None:
+    health = probe.last("cam1/health")
+    return None if health is None else str(contract.parse("health", health)["camera"])
+
+
+def test_real_node_publishes_personas_groups_and_a_live_mix(
+    broker: Mosquitto, fast_vtest: Path, tmp_path: Path, start_node: Any, probe_at: Any
+) -> None:
+    probe = probe_at(broker.port)
+    camera = {"source": str(fast_vtest), "loop": False}
+    node = start_node(write_config(tmp_path, fast_vtest, broker.port, camera=camera))
+    # The clip once (ten seconds, paced as a camera would deliver it), to its end.
+    probe.wait(lambda: _camera(probe) == "ended", within_s=120)
+    probe.wait(lambda: state_of(probe)["last_seq"] == max(probe.seqs(), default=0), within_s=30)
+    assert node.stop() == 0
+
+    visits = _visits(probe)
+    assert len(visits) >= 5
+    personas = [v["persona"] for v in visits]
+    assert None not in personas
+    assert set(personas) <= PERSONAS
+    assert {"passer_by", "browser"} <= set(personas)  # a walkway has both
+    assert all(1 <= v["group_size"] <= 50 for v in visits)
+
+    state = state_of(probe)
+    counters = state["counters"]
+    shoppers = [v for v in visits if v["persona"] != "staff_like"]
+    assert sum(counters["personas"].values()) == len(shoppers)
+    assert counters["staff_visits"] == len(visits) - len(shoppers)
+    assert counters["units"] <= len(shoppers)
+    assert counters["groups"] <= counters["units"]
+    assert set(state["live"]) == {"total", "zones"}
+    description = contract.parse("description", probe.last("cam1/description") or b"")
+    assert description["features"]["personas"] is True
+
+
+def test_no_payload_identifies_a_person_or_links_two_visits(
+    broker: Mosquitto, fast_vtest: Path, tmp_path: Path, start_node: Any, probe_at: Any
+) -> None:
+    probe = probe_at(broker.port)
+    node = start_node(write_config(tmp_path, fast_vtest, broker.port))
+    probe.wait(lambda: len(_visits(probe)) >= 5, within_s=120)
+    assert node.stop() == 0
+
+    visits = _visits(probe)
+    tracks = [v["track"] for v in visits]
+    assert len(tracks) == len(set(tracks))  # a track id belongs to one visit only
+    for topic, payload, _retained in probe.messages:
+        if not payload or topic.endswith(("/availability", "/description")):
+            continue
+        body = json.loads(payload)
+        assert not OFFLINE_ONLY & _keys(body), topic
+    for visit in visits:
+        # Only what the contract allows, and nothing about how a person looks.
+        assert set(visit) <= set(contract.CONTRACT["definitions"]["event_visit"]["properties"])
+    live = state_of(probe).get("live", {})
+    assert "track" not in json.dumps(live)  # the live mix is counts, never ids
+
+
+def _keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
