@@ -84,6 +84,16 @@ accuracy-rates: setup
 	$(PY) tools/accuracy_rates.py --video $(VTEST) --labels tests/data/vtest_labels.json \
 	  --models bundled,ssdlite --rates 10,5,4,3,2 | tee $(BENCH)/accuracy_rates.jsonl
 
+## accuracy-personas: personas and groups on vtest.avi against the hand-made persona labels
+##   (no counting line: the walkway has no shop door, so no one is a passer-by for not coming in)
+.PHONY: accuracy-personas
+accuracy-personas: setup
+	mkdir -p $(BENCH)
+	$(EDGE) eval --video $(VTEST) --output $(BENCH)/eval_vtest_personas.json
+	$(EDGE) score --eval $(BENCH)/eval_vtest_personas.json --labels tests/data/vtest_personas.json \
+	  --output $(BENCH)/accuracy_vtest_personas.json
+	cat $(BENCH)/accuracy_vtest_personas.json
+
 ## demo: the whole system on 127.0.0.1 — broker, InfluxDB, Home Assistant, a camera node on the
 ##   bundled footage, the analyst app (scripts/demo.py). In the foreground until Ctrl-C or
 ##   make stop; DETACH=1 returns once everything is up; SIMULATE=N adds N synthetic nodes

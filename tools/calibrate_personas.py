@@ -88,7 +88,7 @@ def main() -> None:
             }
         )
     results.sort(key=lambda r: (r["persona_accuracy"] or 0) + (r["pair_recall"] or 0), reverse=True)
-    print(json.dumps(results[:10], indent=1))
+    print(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
