@@ -69,8 +69,8 @@ def _split_scores(persons: list[dict[str, Any]], matched: dict[str, Any]) -> dic
     confusion: dict[str, Counter[str]] = {}
     for person in persons:
         visit = matched.get(person["id"])
-        predicted = "missed" if visit is None else str(visit.get("persona"))
-        confusion.setdefault(person["persona"], Counter())[predicted] += 1
+        label = "missed" if visit is None else str(visit.get("persona"))
+        confusion.setdefault(person["persona"], Counter())[label] += 1
     found = [p for p in persons if p["id"] in matched]
     correct = sum(1 for p in found if matched[p["id"]].get("persona") == p["persona"])
     truth, predicted = _pairs(persons), _predicted_pairs(persons, matched)
