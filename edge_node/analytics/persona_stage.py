@@ -54,6 +54,7 @@ class PersonaStage:
         self.groups = GroupFinder(rules.groups, standing_speed=rules.stop_speed)
         self.shelf_interactions: ShelfInteractions | None = None
         self._mix_at: float | None = None
+        self._staff: frozenset[int] = frozenset()
 
     @classmethod
     def from_config(cls, config: NodeConfig) -> PersonaStage:
@@ -87,15 +88,16 @@ class PersonaStage:
             if track_id not in done:
                 self.groups.leave(track_id)  # a fragment too short to be a visit
             self.recorder.forget(track_id)
-        staff: set[int] = set()
         mix = None
         due = self._mix_at is None or timestamp - self._mix_at >= MIX_REFRESH_S
         if due or ended:
             self._mix_at = timestamp
+            staff: set[int] = set()
             mix = self._mix(tracks, book, zones, timestamp, staff)
-        else:
-            staff = {t.track_id for t in tracks if self._live(t.track_id, book, timestamp)[1]}
-        return labelled, frozenset(staff), mix
+            self._staff = frozenset(staff)
+        else:  # between refreshes: who looked like staff at the last one, if still in view
+            self._staff = self._staff & {t.track_id for t in tracks}
+        return labelled, self._staff, mix
 
     def _features(
         self,

@@ -25,7 +25,7 @@ def vtest_eval(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> d
 
 
 def test_eval_output_has_the_specified_shape(vtest_eval: dict) -> None:
-    assert set(vtest_eval) == {"frames", "fps", "counts", "crossings", "totals"}
+    assert set(vtest_eval) == {"frames", "fps", "counts", "crossings", "totals", "visits"}
     assert vtest_eval["frames"] == 795
     assert vtest_eval["fps"] > 0
     assert [c["frame"] for c in vtest_eval["counts"]] == list(range(795))
@@ -36,6 +36,18 @@ def test_eval_output_has_the_specified_shape(vtest_eval: dict) -> None:
     totals = vtest_eval["totals"]
     assert totals["in"] == sum(c["direction"] == "in" for c in vtest_eval["crossings"])
     assert totals["out"] == sum(c["direction"] == "out" for c in vtest_eval["crossings"])
+    visit_fields = {"track", "start_frame", "end_frame", "dwell_s", "zones", "persona"}
+    assert vtest_eval["visits"]
+    for visit in vtest_eval["visits"]:
+        assert visit_fields | {"group_size", "staff"} <= set(visit)
+        assert 0 <= visit["start_frame"] <= visit["end_frame"] <= 794
+        assert visit["group_size"] >= 1
+        assert visit["staff"] is (visit["persona"] == "staff_like")
+    # With the line as the only entrance, whoever never crossed it inwards only passed by.
+    came_in = {c["track"] for c in vtest_eval["crossings"] if c["direction"] == "in"}
+    for visit in vtest_eval["visits"]:
+        if visit["track"] not in came_in:
+            assert visit["persona"] in ("passer_by", "staff_like")
 
 
 def test_counts_agree_with_the_hand_made_labels(vtest_eval: dict) -> None:

@@ -286,3 +286,37 @@ def test_the_live_mix_has_provisional_personas_per_zone() -> None:
     assert mix.zones["window"] == {"lingerer": 1}
     assert mix.total == {"lingerer": 1, "passer_by": 1}
     assert mix.to_contract() == {"total": mix.total, "zones": {"window": {"lingerer": 1}}}
+
+
+# --- counters: people, units, groups, staff -------------------------------------------------
+
+
+def test_counters_count_a_group_once_keep_staff_apart_and_survive_storage() -> None:
+    from edge_node.counters import DailyCounters
+
+    counters = DailyCounters.fresh("2026-12-01", ["door"], ["window"])
+    counters.add_visit({"window": 4.0}, visitor=True)
+    counters.add_persona("browser", new_unit=True, group_size=2)
+    counters.add_visit({"window": 6.0}, visitor=True)
+    counters.add_persona("browser", new_unit=False, group_size=2)  # the group's second member
+    counters.add_visit({}, visitor=False)  # walked past, never came in
+    counters.add_persona("passer_by", new_unit=True, group_size=1)
+    counters.staff_visits += 1
+    contract_view = counters.to_contract()
+    assert contract_view["visits"] == 2
+    assert contract_view["personas"] == {"browser": 2, "passer_by": 1}
+    assert (contract_view["units"], contract_view["groups"]) == (2, 1)
+    assert contract_view["staff_visits"] == 1
+    assert DailyCounters.from_storage(counters.to_storage()) == counters
+    # Storage written before personas existed still loads.
+    old = {
+        k: v for k, v in counters.to_storage().items() if k in ("day", "lines", "visits", "dwell")
+    }
+    assert DailyCounters.from_storage(old).units == 0
+    assert counters.roll_over("2026-12-02", ["door"], ["window"])
+    assert (counters.personas, counters.units, counters.groups, counters.staff_visits) == (
+        {},
+        0,
+        0,
+        0,
+    )
