@@ -154,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, help="the node's YAML file")
     run.set_defaults(handler=_cmd_run)
 
-    ev = commands.add_parser("eval", help="replay a video offline; per-frame counts as JSON")
+    ev = commands.add_parser(
+        "eval", help="replay a video offline; per-frame counts, crossings and visits as JSON"
+    )
     ev.add_argument("--video", required=True, help="video file to replay")
     ev.add_argument("--line", help="counting line X1,Y1,X2,Y2 (normalized); overrides the config")
     ev.add_argument("--config", help="node YAML (zones, lines, thresholds); optional")
