@@ -102,6 +102,13 @@ async def test_real_node_drives_the_entities(
         return len(seen - {"missing", "unavailable"}) >= 2 and crossings >= 1
 
     await wait_for(hass, crossed_and_varied, within_s=90)
+
+    # Finished visits reach the hub with behavioural personas (docs/personas.md).
+    def personas_counted() -> int:
+        state = hub.nodes["walkway"].state or {}
+        return sum(state["counters"].get("personas", {}).values()) if state else 0
+
+    await wait_for(hass, lambda: personas_counted() >= 1, within_s=90)
     assert _state(hass, store_entry, "walkway_connectivity", "binary_sensor") == "on"
     await wait_for(hass, lambda: _state(hass, store_entry, "walkway_camera") == "ok", within_s=30)
 
