@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from custom_components.storefront import contract
 from tests.edge.test_node import probe_at, start_node, state_of, write_config
+from tests.node_contract import contract
 from tests.servers import Mosquitto
 
 __all__ = ["probe_at", "start_node"]  # fixtures shared with test_node
