@@ -48,7 +48,7 @@ def run_bench(video: str | Path, config: NodeConfig) -> dict[str, Any]:
     fps_in = video_fps(probe)
     probe.release()
     stages: dict[str, list[float]] = {
-        k: [] for k in ("decode", "motion", "detect", "track", "analytics")
+        k: [] for k in ("decode", "motion", "detect", "track", "analytics", "audience")
     }
     invoke: list[float] = []
     detected = 0
@@ -69,6 +69,7 @@ def run_bench(video: str | Path, config: NodeConfig) -> dict[str, Any]:
             stages["motion"].append(times.motion)
             stages["track"].append(times.track)
             stages["analytics"].append(times.analytics)
+            stages["audience"].append(times.audience)
             if result.detected:
                 detected += 1
                 stages["detect"].append(times.detect)
@@ -95,6 +96,23 @@ def run_bench(video: str | Path, config: NodeConfig) -> dict[str, Any]:
         "threads": config.detection.threads,
         "model": pipeline.detector.info.name,
         "gmacs_per_frame": round(count_macs(pipeline.detector.info.path).gmacs, 3),
+        **_audience_figures(pipeline, stages["audience"], frames),
+    }
+
+
+def _audience_figures(pipeline: Pipeline, audience_s: list[float], frames: int) -> dict[str, Any]:
+    """What the display audience costs: with attention on, that is the face reader's share."""
+    features = pipeline.config.features
+    looker = pipeline.audience.looker
+    looks = getattr(looker, "looks", 0)
+    mean_ms = round(statistics.fmean(audience_s) * 1000, 3) if audience_s else 0.0
+    return {
+        "displays": len(pipeline.config.displays),
+        "attention": features.attention,
+        "mood": features.mood,
+        "audience_mean_ms": mean_ms,
+        "face_looks": looks,
+        "face_looks_per_frame": round(looks / frames, 3) if frames else 0.0,
     }
 
 

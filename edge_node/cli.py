@@ -13,7 +13,7 @@ from typing import Any
 
 from . import __version__
 from .capture import CaptureError
-from .config import ConfigError, load_config
+from .config import ConfigError, ZoneConfig, load_config
 from .detect import ModelError
 
 EXIT_USAGE = 2
@@ -53,6 +53,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         updates["motion"] = config.motion.model_copy(update={"enabled": True})
     if args.threads:
         updates["detection"] = config.detection.model_copy(update={"threads": args.threads})
+    if args.attention or args.mood:
+        updates["features"] = config.features.model_copy(
+            update={"attention": True, "mood": args.mood}
+        )
+        if not config.displays:
+            # No display zone in the config: one over the whole frame, so every person is looked
+            # at — the most the face reader can cost on this video.
+            whole = ZoneConfig(id="bench", name="Bench", polygon=[(0, 0), (1, 0), (1, 1), (0, 1)])
+            updates["displays"] = [whole]
     result = run_bench(args.video, config.model_copy(update=updates))
     if args.models:
         from .bench import bench_models
@@ -180,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also time every bundled model on the same frames and count its MACs per frame",
     )
+    be.add_argument(
+        "--attention", action="store_true", help="turn the face reader on in display zones"
+    )
+    be.add_argument("--mood", action="store_true", help="also read expressions (implies attention)")
     be.add_argument("--output", help="write the JSON here (default: standard output)")
     be.set_defaults(handler=_cmd_bench)
 

@@ -10,7 +10,7 @@ import os
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -272,6 +272,49 @@ class PrivacyConfig(_Model):
     snapshots: bool = Field(True, description="Allow on-request anonymised snapshots.")
 
 
+class FeaturesConfig(_Model):
+    attention: bool = Field(
+        False, description="Run a face detector in display zones: watchers and attention time."
+    )
+    mood: bool = Field(
+        False, description="Read facial expression of watchers, published only in aggregate."
+    )
+
+    @model_validator(mode="after")
+    def _mood_needs_attention(self) -> FeaturesConfig:
+        if self.mood and not self.attention:
+            raise ValueError(
+                "mood is read from the faces attention finds; set attention: true as well"
+            )
+        return self
+
+
+class AudienceConfig(_Model):
+    dwell_s: float = Field(
+        2.0, ge=0, le=3600, description="In a display zone this long: an impression (dweller)."
+    )
+    min_look_s: float = Field(
+        1.0, ge=0, le=60, description="A frontal face held this long makes a watcher."
+    )
+    face_model: Literal["short_range", "full_range"] = Field(
+        "short_range", description="BlazeFace variant: short_range (128 px) or full_range (192 px)."
+    )
+    face_threshold: Unit = Field(0.75, description="Least face detector score.")
+    max_yaw: float = Field(
+        0.5,
+        gt=0,
+        le=2,
+        description="Frontal when the nose is off the eyes' midpoint by at most this share of the "
+        "eye distance.",
+    )
+    head_share: float = Field(
+        0.35, gt=0, le=1, description="Upper share of a person box searched for a face."
+    )
+    mood_min_impressions: int = Field(
+        5, ge=1, le=10000, description="Mood shares are published only over at least this many."
+    )
+
+
 class NodeConfig(_Model):
     node_id: Id
     name: Name | None = None
@@ -289,6 +332,8 @@ class NodeConfig(_Model):
     mqtt: MqttConfig | None = None
     outbox: OutboxConfig = OutboxConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    audience: AudienceConfig = AudienceConfig()
 
     @field_validator("timezone")
     @classmethod

@@ -1,5 +1,5 @@
 """Counters since local midnight: footfall per line, visits and dwell per zone, personas,
-shopping units and groups, and staff counted apart.
+shopping units and groups, staff counted apart, and the display audience.
 
 They are the authoritative values the node publishes as retained state. They are stored in the
 outbox database in the same transaction as the event that changed them (see `Outbox.record`), so
@@ -40,6 +40,7 @@ class DailyCounters:
     units: int = 0  # shopping units: a group counts once
     groups: int = 0  # units of two or more people
     staff_visits: int = 0  # staff, counted apart from every shopper figure
+    displays: dict[str, DisplayTally] = field(default_factory=dict)
 
     @classmethod
     def fresh(cls, day: str, line_ids: list[str], zone_ids: list[str]) -> DailyCounters:
@@ -83,7 +84,13 @@ class DailyCounters:
             }
         return stats
 
-    def to_contract(self) -> dict[str, Any]:
+    def add_passer(self, display_id: str) -> None:
+        self.displays.setdefault(display_id, DisplayTally()).passers += 1
+
+    def add_impression(self, display_id: str, impression: ImpressionFigures) -> None:
+        self.displays.setdefault(display_id, DisplayTally()).add(impression)
+
+    def to_contract(self, mood_min: int = 5) -> dict[str, Any]:
         """The `counters` object of the contract's state message."""
         out: dict[str, Any] = {
             "lines": self.lines,
@@ -92,6 +99,10 @@ class DailyCounters:
         }
         out |= {"personas": dict(self.personas), "units": self.units, "groups": self.groups}
         out["staff_visits"] = self.staff_visits
+        if self.displays:
+            out["impressions"] = {
+                display: tally.to_contract(mood_min) for display, tally in self.displays.items()
+            }
         return out
 
     def to_storage(self) -> dict[str, Any]:
@@ -105,6 +116,7 @@ class DailyCounters:
             "units": self.units,
             "groups": self.groups,
             "staff_visits": self.staff_visits,
+            "displays": {k: v.to_storage() for k, v in self.displays.items()},
         }
 
     @classmethod
@@ -119,6 +131,7 @@ class DailyCounters:
             units=int(data.get("units", 0)),
             groups=int(data.get("groups", 0)),
             staff_visits=int(data.get("staff_visits", 0)),
+            displays={k: DisplayTally.from_storage(v) for k, v in data.get("displays", {}).items()},
         )
 
     def roll_over(self, day: str, line_ids: list[str], zone_ids: list[str]) -> bool:
@@ -128,4 +141,110 @@ class DailyCounters:
         fresh = DailyCounters.fresh(day, line_ids, zone_ids)
         self.day, self.lines, self.visits, self.dwell = fresh.day, fresh.lines, 0, fresh.dwell
         self.personas, self.units, self.groups, self.staff_visits = {}, 0, 0, 0
+        self.displays = {}
         return True
+
+
+MOOD_KEYS = ("positive", "neutral", "negative")
+MAX_OFFERS = 16  # offers tracked per display and day (the contract's bound)
+
+
+@dataclass(frozen=True, slots=True)
+class ImpressionFigures:
+    """What one impression adds to the day's figures."""
+
+    looked: bool
+    attention_s: float
+    dwell_s: float
+    mood: str | None
+    offer: str | None
+
+
+@dataclass
+class OfferTally:
+    """An offer's (or a whole display's) impressions since midnight; mood only as counts."""
+
+    impressions: int = 0
+    watchers: int = 0
+    dwell_s: float = 0.0
+    attention_s: float = 0.0
+    moods: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MOOD_KEYS, 0))
+
+    def add(self, impression: ImpressionFigures) -> None:
+        self.impressions += 1
+        self.watchers += int(impression.looked)
+        self.dwell_s += impression.dwell_s
+        self.attention_s += impression.attention_s
+        if impression.mood in self.moods:
+            self.moods[impression.mood] += 1
+
+    def to_contract(self, mood_min: int) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "impressions": self.impressions,
+            "watchers": self.watchers,
+            "dwell_s": round(self.dwell_s, 1),
+            "attention_s": round(self.attention_s, 1),
+        }
+        read = sum(self.moods.values())
+        # Below the minimum a share could single out the few people it was read from.
+        if read >= mood_min:
+            out["mood"] = {k: round(v / read, 3) for k, v in self.moods.items()} | {"n": read}
+        return out
+
+    def to_storage(self) -> dict[str, Any]:
+        return {
+            "impressions": self.impressions,
+            "watchers": self.watchers,
+            "dwell_s": self.dwell_s,
+            "attention_s": self.attention_s,
+            "moods": self.moods,
+        }
+
+    @classmethod
+    def from_storage(cls, data: dict[str, Any]) -> OfferTally:
+        return cls(
+            impressions=int(data["impressions"]),
+            watchers=int(data["watchers"]),
+            dwell_s=float(data["dwell_s"]),
+            attention_s=float(data["attention_s"]),
+            moods={k: int(data["moods"].get(k, 0)) for k in MOOD_KEYS},
+        )
+
+
+@dataclass
+class DisplayTally(OfferTally):
+    """A display's figures since midnight: passers, and its impressions overall and per offer."""
+
+    passers: int = 0
+    offers: dict[str, OfferTally] = field(default_factory=dict)
+
+    def add(self, impression: ImpressionFigures) -> None:
+        super().add(impression)
+        offer = impression.offer
+        if offer is not None and (offer in self.offers or len(self.offers) < MAX_OFFERS):
+            self.offers.setdefault(offer, OfferTally()).add(impression)
+
+    def to_contract(self, mood_min: int) -> dict[str, Any]:
+        out = {"passers": self.passers, **super().to_contract(mood_min)}
+        if self.offers:
+            out["offers"] = {k: v.to_contract(mood_min) for k, v in self.offers.items()}
+        return out
+
+    def to_storage(self) -> dict[str, Any]:
+        stored = super().to_storage()
+        stored["passers"] = self.passers
+        stored["offers"] = {k: v.to_storage() for k, v in self.offers.items()}
+        return stored
+
+    @classmethod
+    def from_storage(cls, data: dict[str, Any]) -> DisplayTally:
+        base = OfferTally.from_storage(data)
+        return cls(
+            impressions=base.impressions,
+            watchers=base.watchers,
+            dwell_s=base.dwell_s,
+            attention_s=base.attention_s,
+            moods=base.moods,
+            passers=int(data["passers"]),
+            offers={k: OfferTally.from_storage(v) for k, v in data.get("offers", {}).items()},
+        )

@@ -1,5 +1,6 @@
 """`storefront-edge eval`: replay a video offline, as fast as possible, and report what the node
-would publish for every frame — people in view, line crossings and visits — without MQTT."""
+would publish for every frame — people in view, line crossings, visits and display impressions —
+without MQTT."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .analytics import VisitSummary
+from .audience import AudienceUpdate
 from .capture import FileReplay
 from .config import LineConfig, NodeConfig, load_config, parse_config
 from .pipeline import Pipeline
@@ -70,6 +72,7 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
     counts: list[dict[str, int]] = []
     crossings: list[dict[str, Any]] = []
     visits = VisitRows()
+    impressions: list[dict[str, Any]] = []
     start = time.perf_counter()
     last_index, last_ts = -1, 0.0
     for frame in replay:
@@ -80,8 +83,11 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
             for c in result.analytics.crossings
         )
         visits.add(frame.index, result.tracks, result.analytics.visits)
+        impressions.extend(impression_rows(result.audience))
         last_index, last_ts = frame.index, frame.timestamp
-    visits.close(pipeline.finish(last_ts, last_index).visits)
+    final, audience = pipeline.finish(last_ts, last_index)
+    visits.close(final.visits)
+    impressions.extend(impression_rows(audience))
     wall = time.perf_counter() - start
     totals = {
         "in": sum(1 for c in crossings if c["direction"] == "in"),
@@ -94,6 +100,7 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
         "crossings": crossings,
         "totals": totals,
         "visits": visits.rows,
+        "impressions": impressions,
     }
 
 
@@ -146,3 +153,20 @@ def _features(visit: VisitSummary) -> dict[str, Any] | None:
         "speed": round(f.speed, 2),
         "entered": f.entered,
     }
+
+
+def impression_rows(update: AudienceUpdate) -> list[dict[str, Any]]:
+    """Impressions as eval reports them. Unlike the MQTT event, this offline report shows each
+    impression's mood (when mood is on), so its accuracy can be checked."""
+    return [
+        {
+            "frame": i.frame_index,
+            "display": i.display_id,
+            "track": i.track_id,
+            "duration_s": round(i.duration_s, 1),
+            "looked": i.looked,
+            "attention_s": round(i.attention_s, 1),
+            "mood": i.mood,
+        }
+        for i in update.impressions
+    ]

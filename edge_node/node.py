@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import signal
 import threading
 import time
@@ -20,9 +21,10 @@ from typing import Any
 
 from . import __version__
 from .analytics import VisitSummary
+from .audience import Impression
 from .capture import CameraStatus, LiveCapture, is_file_source
-from .config import ConfigError, NodeConfig, load_config
-from .counters import DailyCounters, local_day
+from .config import ID_PATTERN, ConfigError, FeaturesConfig, NodeConfig, load_config
+from .counters import DailyCounters, ImpressionFigures, local_day
 from .link import Link
 from .outbox import EventQueue
 from .pipeline import FrameResult, Pipeline
@@ -32,6 +34,7 @@ from .types import Frame
 
 LOG = logging.getLogger(__name__)
 STATE_MIN_INTERVAL_S = 0.5  # rate limit for state published on change
+ID = re.compile(ID_PATTERN)
 
 
 @dataclass
@@ -175,8 +178,8 @@ class Node:
             "features": {
                 "snapshot": config.privacy.snapshots,
                 "personas": config.personas.enabled,
-                "attention": False,
-                "mood": False,
+                "attention": config.features.attention,
+                "mood": config.features.mood,
             },
             "ts": round(self.clock(), 3),
         }
@@ -187,7 +190,7 @@ class Node:
             "ts": round(self.clock(), 3),
             "day": self.counters.day,
             "occupancy": self._occupancy,
-            "counters": self.counters.to_contract(),
+            "counters": self.counters.to_contract(self.config.audience.mood_min_impressions),
             "last_seq": self.counters.last_seq,
         } | ({"live": self._live} if self.config.personas.enabled else {})
 
@@ -243,6 +246,7 @@ class Node:
             )
         for visit in update.visits:
             self._record_visit(visit)
+        self._record_audience(result)
         occupancy: dict[str, Any] = {"total": update.total, "zones": dict(update.occupancy)}
         if update.mix is not None:
             self._live = update.mix.to_contract()
@@ -278,6 +282,17 @@ class Node:
                 "persona": visit.persona,
             },
         )
+
+    def _record_audience(self, result: FrameResult) -> None:
+        audience = result.audience
+        for display_id in audience.passers:
+            self.counters.add_passer(display_id)
+        if audience.passers and not audience.impressions:
+            self.outbox.save_counters(self.counters.to_storage())
+            self._state_dirty = True
+        for impression in audience.impressions:
+            self.counters.add_impression(impression.display_id, impression_figures(impression))
+            self._append("impression", impression_event(impression, self.config.features))
 
     def _is_visitor(self, visit: VisitSummary) -> bool:
         """Visitors today: people who came in through an entrance line, or — on a node without
@@ -384,6 +399,17 @@ class Node:
         self.link.publish("snapshot", snapshot.to_contract(command["id"], self.clock()))
         return None
 
+    def _command_now_showing(self, command: dict[str, Any]) -> str | None:
+        args = command.get("args") or {}
+        display_id, offer = args.get("display"), args.get("offer")
+        if display_id not in self.pipeline.audience.showing:
+            known = ", ".join(self.pipeline.audience.showing) or "none configured"
+            return f"args.display: {display_id!r} is not a display of this node ({known})"
+        if offer is not None and not (isinstance(offer, str) and ID.match(offer)):
+            return "args.offer: give an offer id (1-32 of a-z, 0-9, _ and -) or null"
+        self.pipeline.audience.show(display_id, offer)
+        return None
+
     def _command_reset_counters(self, _command: dict[str, Any]) -> str | None:
         lines, zones = self._ids()
         fresh = DailyCounters.fresh(self._today(), lines, zones)
@@ -417,6 +443,31 @@ class Node:
         self._state_dirty = True
         LOG.info("configuration reloaded from %s", self.config_path)
         return None
+
+
+def impression_figures(impression: Impression) -> ImpressionFigures:
+    return ImpressionFigures(
+        looked=impression.looked,
+        attention_s=impression.attention_s,
+        dwell_s=impression.duration_s,
+        mood=impression.mood,
+        offer=impression.offer,
+    )
+
+
+def impression_event(impression: Impression, features: FeaturesConfig) -> dict[str, Any]:
+    """The impression event's fields. Mood never goes out per person: only in the state's
+    aggregates, so it is left out here; attention time only when attention is on."""
+    fields: dict[str, Any] = {
+        "display": impression.display_id,
+        "track": impression.track_id,
+        "duration_s": round(impression.duration_s, 1),
+        "looked": impression.looked,
+        "offer": impression.offer,
+    }
+    if features.attention:
+        fields["attention_s"] = round(impression.attention_s, 1)
+    return fields
 
 
 def run_node(config_path: str | Path) -> int:

@@ -1,4 +1,4 @@
-"""The node's pipeline: motion gate → detect → track → analytics, one frame at a time.
+"""The node's pipeline: motion gate → detect → track → analytics → display audience, per frame.
 
 Stages talk through the small values in `types.py`; this module only wires them together and
 times them. Capture stays outside: the caller decides where frames come from.
@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from .analytics import Analytics, AnalyticsUpdate
+from .audience import AudienceUpdate, build_audience
 from .config import NodeConfig
 from .detect import Detector
 from .motion import MotionGate, MotionResult
@@ -26,6 +27,7 @@ class StageTimes:
     detect: float = 0.0
     track: float = 0.0
     analytics: float = 0.0
+    audience: float = 0.0  # display zones, and the face reader when attention is on
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class FrameResult:
     people: int  # people the node reports in view for this frame
     tracks: tuple[Track, ...]
     analytics: AnalyticsUpdate
+    audience: AudienceUpdate
     motion: MotionResult
     invoke_s: float  # time inside the model's invoke (0 when skipped)
     times: StageTimes = field(default_factory=StageTimes)
@@ -68,6 +71,7 @@ class Pipeline:
         )
         self.tracker = build_tracker(config)
         self.analytics = build_analytics(config)
+        self.audience = build_audience(config)
         self._min_interval = 1.0 / config.detection.rate_hz if config.detection.rate_hz else 0.0
         self._last_detect: float | None = None
         self._tracks: tuple[Track, ...] = ()
@@ -81,6 +85,10 @@ class Pipeline:
         """New zones, lines or analytics settings; tracks carry on, zone state starts afresh."""
         self.config = config
         self.analytics = build_analytics(config)
+        showing = self.audience.showing
+        self.audience = build_audience(config)
+        for display_id in self.audience.showing:
+            self.audience.showing[display_id] = showing.get(display_id)
 
     def _rate_allows(self, timestamp: float) -> bool:
         if not self._min_interval or self._last_detect is None:
@@ -114,6 +122,11 @@ class Pipeline:
         self.analytics.set_frame_size(width, height)
         update = self.analytics.update(list(self._tracks), ended, frame.timestamp, frame.index)
         times.analytics = time.perf_counter() - start
+        start = time.perf_counter()
+        audience = self.audience.update(
+            self._tracks, ended, frame.timestamp, frame.index, frame.image if run else None
+        )
+        times.audience = time.perf_counter() - start
         return FrameResult(
             frame_index=frame.index,
             timestamp=frame.timestamp,
@@ -121,13 +134,15 @@ class Pipeline:
             people=len(self._tracks),
             tracks=self._tracks,
             analytics=update,
+            audience=audience,
             motion=motion,
             invoke_s=invoke_s,
             times=times,
         )
 
-    def finish(self, timestamp: float, frame_index: int) -> AnalyticsUpdate:
-        """End every live track (end of a video) so their visits are summarised."""
+    def finish(self, timestamp: float, frame_index: int) -> tuple[AnalyticsUpdate, AudienceUpdate]:
+        """End every live track (end of a video) so their visits and impressions are summarised."""
         ended = self.tracker.flush()
         self._tracks = ()
-        return self.analytics.update([], ended, timestamp, frame_index)
+        update = self.analytics.update([], ended, timestamp, frame_index)
+        return update, self.audience.update([], ended, timestamp, frame_index)

