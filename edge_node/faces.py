@@ -110,7 +110,7 @@ def _square(image: Image) -> tuple[Image, int, int]:
     padded = cv2.copyMakeBorder(
         image, top, side - height - top, left, side - width - left, cv2.BORDER_CONSTANT
     )
-    return padded, left, top
+    return np.asarray(padded, dtype=np.uint8), left, top
 
 
 class FaceDetector:
