@@ -36,7 +36,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     _write_json(result, args.output)
     print(
         f"eval: {result['frames']} frames at {result['fps']} fps, "
-        f"in={result['totals']['in']} out={result['totals']['out']}",
+        f"in={result['totals']['in']} out={result['totals']['out']} "
+        f"impressions={len(result['impressions'])}",
         file=sys.stderr,
     )
     return 0
