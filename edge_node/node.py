@@ -402,7 +402,7 @@ class Node:
     def _command_now_showing(self, command: dict[str, Any]) -> str | None:
         args = command.get("args") or {}
         display_id, offer = args.get("display"), args.get("offer")
-        if display_id not in self.pipeline.audience.showing:
+        if not isinstance(display_id, str) or display_id not in self.pipeline.audience.showing:
             known = ", ".join(self.pipeline.audience.showing) or "none configured"
             return f"args.display: {display_id!r} is not a display of this node ({known})"
         if offer is not None and not (isinstance(offer, str) and ID.match(offer)):
