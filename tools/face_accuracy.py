@@ -5,8 +5,9 @@
   chosen on one half (even indices of each class: the highest TPR with FPR <= 0.02) and scored
   on the other half (odd indices), so the threshold is never tuned on what is scored.
 * scikit-image's `astronaut`, opencv-doc's `messi5.jpg` and `basketball1.png` (`.assets/`):
-  the person detector finds the people, and the node's own face reader looks at each person's
-  head region exactly as it does in a display zone: face found, frontal or not, mood.
+  the person detector (SSDLite, score >= 0.4) finds the people, and the node's own face reader
+  looks at each person's head region exactly as it does in a display zone: face found, frontal
+  or not, mood.
 
 Prints one JSON document. From the repository root:
 
@@ -109,7 +110,8 @@ def lfw_moods(detector: FaceDetector, settings: AudienceConfig) -> dict[str, int
 
 
 def scene_report(name: str, image: np.ndarray, settings: AudienceConfig) -> dict[str, Any]:
-    people = [d for d in Detector().detect(image) if d.score >= 0.4]
+    # SSDLite's boxes, so the face figures do not move with the default person model.
+    people = [d for d in Detector("ssdlite").detect(image) if d.score >= 0.4]
     reader = build_face_reader(settings, mood=True, threads=2)
     looks = []
     for person in people:
