@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from custom_components.storefront import contract
 from tests.edge.test_node import probe_at, start_node, write_config  # noqa: F401
+from tests.node_contract import contract
 from tests.servers import Mosquitto
 
 WALKWAY = [[0.0, 0.3], [1.0, 0.3], [1.0, 1.0], [0.0, 1.0]]
