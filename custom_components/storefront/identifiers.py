@@ -61,6 +61,11 @@ def line_key(line_id: str, what: str) -> str:
     return f"line_{line_id}_{what}"
 
 
+def display_key(display_id: str, what: str) -> str:
+    """The key of a display's entity, e.g. `display_window_passers`."""
+    return f"display_{display_id}_{what}"
+
+
 def ids_in_keys(
     entry_id: str, node_id: str, unique_ids: Iterable[str], kind: str, what: str
 ) -> list[str]:

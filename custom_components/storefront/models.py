@@ -39,6 +39,14 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
+class Display:
+    """A display zone in front of a shop window or screen (passers, watchers, attention)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class NodeInfo:
     """A node's retained description: what it is and what it watches."""
 
@@ -50,6 +58,9 @@ class NodeInfo:
     capacity: int | None
     zones: tuple[Zone, ...]
     lines: tuple[Line, ...]
+    displays: tuple[Display, ...]
+    attention: bool  # the node's opt-in attention cue is on (watchers, attention time)
+    mood: bool  # the node's opt-in aggregate mood is on
     snapshots: bool  # the node allows anonymised snapshots on request
     synthetic: bool  # a node of the store simulator
 
@@ -67,6 +78,9 @@ class NodeInfo:
             lines=tuple(
                 Line(x["id"], x["name"], x.get("entrance", False)) for x in message["lines"]
             ),
+            displays=tuple(Display(d["id"], d["name"]) for d in message.get("displays", [])),
+            attention=features.get("attention", False),
+            mood=features.get("mood", False),
             snapshots=features.get("snapshot", True),
             synthetic=message.get("synthetic", False),
         )
@@ -84,6 +98,40 @@ class LineCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class DisplayCounts:
+    """A display's audience since the node's midnight."""
+
+    passers: int  # opportunities to see: people who entered the display zone
+    impressions: int  # people who stayed
+    watchers: int  # people who looked at it (attention on)
+    dwell_s: float  # summed over the impressions
+    attention_s: float  # summed over the impressions
+    positive: float | None  # share of positive mood, once the node publishes one
+
+    @classmethod
+    def from_message(cls, figures: Message) -> Self:
+        mood = figures.get("mood")
+        return cls(
+            passers=figures["passers"],
+            impressions=figures["impressions"],
+            watchers=figures.get("watchers", 0),
+            dwell_s=float(figures.get("dwell_s", 0.0)),
+            attention_s=float(figures.get("attention_s", 0.0)),
+            positive=None if mood is None else float(mood["positive"]),
+        )
+
+    @property
+    def attraction(self) -> float | None:
+        """Attention time over dwell time (Quividi's attraction), as a percentage."""
+        return round(100 * self.attention_s / self.dwell_s, 1) if self.dwell_s else None
+
+    @property
+    def conversion(self) -> float | None:
+        """Watchers over passers, as a percentage."""
+        return round(100 * self.watchers / self.passers, 1) if self.passers else None
+
+
+@dataclass(frozen=True, slots=True)
 class NodeCounts:
     """A node's retained state: who is in view now, and its counters since local midnight."""
 
@@ -93,6 +141,7 @@ class NodeCounts:
     lines: Mapping[str, LineCounts]
     visits: int
     dwell_mean_s: Mapping[str, float]  # by zone
+    displays: Mapping[str, DisplayCounts]
 
     @classmethod
     def from_message(cls, message: Message) -> Self:
@@ -104,6 +153,9 @@ class NodeCounts:
             lines={k: LineCounts(v["in"], v["out"]) for k, v in counters["lines"].items()},
             visits=counters["visits"],
             dwell_mean_s={k: v["mean_s"] for k, v in counters.get("dwell", {}).items()},
+            displays={
+                k: DisplayCounts.from_message(v) for k, v in counters.get("impressions", {}).items()
+            },
         )
 
 

@@ -1,4 +1,5 @@
-"""Sensors: people in view, footfall and visitors today, dwell, node health, store totals.
+"""Sensors: people in view, footfall and visitors today, dwell, displays, node health, store
+totals.
 
 A node's sensor is one description: which message it reads (`counts_fn` for the retained
 state, `vitals_fn` for health) and how. Per-zone and per-line sensors are built from the node's
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -28,7 +30,17 @@ from . import identifiers
 from .data import StorefrontConfigEntry
 from .entity import StorefrontNodeEntity, StorefrontStoreEntity, async_setup_node_entities
 from .hub import StoreHub
-from .models import DIRECTIONS, Direction, Line, NodeCounts, NodeInfo, NodeVitals, Zone
+from .models import (
+    DIRECTIONS,
+    Direction,
+    Display,
+    DisplayCounts,
+    Line,
+    NodeCounts,
+    NodeInfo,
+    NodeVitals,
+    Zone,
+)
 
 PEOPLE = "people"
 
@@ -160,6 +172,59 @@ def _line_sensors(line: Line) -> list[NodeSensorDescription]:
     ]
 
 
+def _display_figure(
+    display_id: str, figure: Callable[[DisplayCounts], StateType]
+) -> Callable[[NodeCounts], StateType]:
+    def value(counts: NodeCounts) -> StateType:
+        figures = counts.displays.get(display_id)
+        return None if figures is None else figure(figures)
+
+    return value
+
+
+def _display_sensors(display: Display, info: NodeInfo) -> list[NodeSensorDescription]:
+    """Opportunities to see always; watchers, attention, attraction and conversion with the
+    node's attention on; the positive mood share with its mood on."""
+
+    def sensor(what: str, figure: Callable[[DisplayCounts], StateType], **kw: object) -> Any:
+        return NodeSensorDescription(
+            key=identifiers.display_key(display.id, what),
+            translation_key=f"display_{what}",
+            translation_placeholders={"display": display.name},
+            counts_fn=_display_figure(display.id, figure),
+            **kw,  # type: ignore[arg-type]
+        )
+
+    today = {"state_class": SensorStateClass.TOTAL_INCREASING, "restore": True}
+    share = {"native_unit_of_measurement": "%", "state_class": SensorStateClass.MEASUREMENT}
+    sensors = [
+        sensor("passers", lambda d: d.passers, native_unit_of_measurement=PEOPLE, **today),
+        sensor("impressions", lambda d: d.impressions, native_unit_of_measurement=PEOPLE, **today),
+    ]
+    if info.attention:
+        sensors += [
+            sensor("watchers", lambda d: d.watchers, native_unit_of_measurement=PEOPLE, **today),
+            sensor(
+                "attention",
+                lambda d: round(d.attention_s, 1),
+                native_unit_of_measurement=UnitOfTime.SECONDS,
+                device_class=SensorDeviceClass.DURATION,
+                **today,
+            ),
+            sensor("attraction", lambda d: d.attraction, **share),
+            sensor("conversion", lambda d: d.conversion, **share),
+        ]
+    if info.mood:
+        sensors.append(
+            sensor(
+                "positive",
+                lambda d: None if d.positive is None else round(100 * d.positive, 1),
+                **share,
+            )
+        )
+    return sensors
+
+
 class NodeSensor(StorefrontNodeEntity, RestoreSensor):
     entity_description: NodeSensorDescription
 
@@ -261,6 +326,8 @@ def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NodeSe
         descriptions += _zone_sensors(zone)
     for line in info.lines:
         descriptions += _line_sensors(line)
+    for display in info.displays:
+        descriptions += _display_sensors(display, info)
     return [NodeSensor(hub, node_id, d) for d in descriptions]
 
 
