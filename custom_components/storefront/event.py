@@ -1,5 +1,6 @@
-"""Event entities: one per counting line, firing `in` or `out` for every person who crosses
-(each crossing once, replays after reconnects are dropped by the store hub)."""
+"""Event entities: one per counting line, firing `in` or `out` for every person who crosses, and
+one per display, firing `impression` or `watcher` for every person who dwelt there (each event
+once, replays after reconnects are dropped by the store hub)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from . import identifiers
 from .data import StorefrontConfigEntry
 from .entity import StorefrontNodeEntity, async_setup_node_entities
 from .hub import StoreHub
-from .models import Line, Message, NodeInfo
+from .models import Display, Line, Message, NodeInfo
 
 # Pushed by the store hub: nothing to poll, so no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -40,8 +41,37 @@ class LineCrossing(StorefrontNodeEntity, EventEntity):
         self.async_write_ha_state()
 
 
+class DisplayImpression(StorefrontNodeEntity, EventEntity):
+    """`watcher` for a person who looked at the display (attention on), else `impression`."""
+
+    _attr_translation_key = "impression"
+    _attr_event_types = ["impression", "watcher"]  # noqa: RUF012 (the HA base class declares it so)
+
+    def __init__(self, hub: StoreHub, node_id: str, display: Display) -> None:
+        super().__init__(hub, node_id, identifiers.display_key(display.id, "impression"))
+        self.display_id = display.id
+        self._attr_translation_placeholders = {"display": display.name}
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_event_listener(self._on_event, self.node_id))
+
+    @callback
+    def _on_event(self, _node_id: str, event: Message) -> None:
+        if event["type"] != "impression" or event["display"] != self.display_id:
+            return
+        attributes = {
+            key: event[key]
+            for key in ("track", "duration_s", "attention_s", "offer", "seq")
+            if key in event
+        }
+        self._trigger_event("watcher" if event["looked"] else "impression", attributes)
+        self.async_write_ha_state()
+
+
 def node_events(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[EventEntity]:
-    return [LineCrossing(hub, node_id, line) for line in info.lines]
+    lines: list[EventEntity] = [LineCrossing(hub, node_id, line) for line in info.lines]
+    return lines + [DisplayImpression(hub, node_id, display) for display in info.displays]
 
 
 async def async_setup_entry(

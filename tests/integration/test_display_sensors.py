@@ -5,6 +5,7 @@ attention on, the positive mood share only with its mood on."""
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -12,9 +13,11 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
+from custom_components.storefront.contract import CONTRACT
 from tests.integration.conftest import NodePublisher, wait_for
 from tests.integration.test_entities import DESCRIPTION, HEALTH, STATE, value
 
+IMPRESSION = CONTRACT["definitions"]["event_impression"]["examples"][0]
 ATTENTION_ONLY = ("watchers", "attention", "attraction", "conversion")
 
 
@@ -56,3 +59,27 @@ async def test_display_sensors_follow_the_nodes_features(
         assert value(hass, store_entry, f"{key}_attraction") == "26.6"  # 64 / 240.5
         assert value(hass, store_entry, f"{key}_conversion") == "17.5"  # 21 / 120
         assert value(hass, store_entry, f"{key}_positive") == "40.0"
+
+
+async def test_impression_event_entity_fires_watcher_with_the_offer(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    _publish(node, attention=True, mood=False)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    registry = er.async_get(hass)
+    key = f"{store_entry.entry_id}_entrance_display_window_display_impression"
+    await wait_for(hass, lambda: registry.async_get_entity_id("event", DOMAIN, key) is not None)
+    entity_id = registry.async_get_entity_id("event", DOMAIN, key)
+    assert entity_id is not None
+    for _ in range(40):  # HA's new subscription takes a moment: publish until it is heard
+        node.publish("event/impression", {**IMPRESSION, "stream": "abab0000cdcd1111", "seq": 1})
+        await hass.async_block_till_done()
+        state = hass.states.get(entity_id)
+        if state is not None and state.attributes.get("event_type"):
+            break
+        await hass.async_add_executor_job(time.sleep, 0.1)
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["event_type"] == "watcher"
+    assert (state.attributes["offer"], state.attributes["attention_s"]) == ("winter_sale", 2.5)
+    assert "mood" not in state.attributes
