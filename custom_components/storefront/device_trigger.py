@@ -1,8 +1,8 @@
 """Device triggers of a camera node: a shopper entered a zone, someone came in or went out
-through a line, more people than the capacity the owner set.
+through a line, someone is watching a display, more people than the capacity the owner set.
 
 Each trigger is resolved through registries that exist whether or not the store is loaded yet
-(automations may be set up before the integration): crossings listen for the store hub's
+(automations may be set up before the integration): crossings and watchers listen for the hub's
 `storefront_event` on the bus, the others follow the node's own entities.
 """
 
@@ -49,9 +49,11 @@ ZONE_ENTERED: Final = "zone_entered"
 CROSSING_IN: Final = "crossing_in"
 CROSSING_OUT: Final = "crossing_out"
 OVER_CAPACITY: Final = "over_capacity"
-TRIGGER_TYPES: Final = (ZONE_ENTERED, CROSSING_IN, CROSSING_OUT, OVER_CAPACITY)
+DISPLAY_WATCHED: Final = "display_watched"
+TRIGGER_TYPES: Final = (ZONE_ENTERED, CROSSING_IN, CROSSING_OUT, DISPLAY_WATCHED, OVER_CAPACITY)
 
-# The subtype names the zone (zone_entered, required) or the line (crossings; left out: any line).
+# The subtype names the zone (zone_entered, required), the line (crossings; left out: any line)
+# or the display (display_watched; left out: any display).
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES),
@@ -88,6 +90,10 @@ class _Node:
     def lines(self) -> list[str]:
         return self._ids("line", "crossing")
 
+    @property
+    def displays(self) -> list[str]:
+        return self._ids("display", "impression")
+
     def entity_id(self, hass: HomeAssistant, platform: str, key: str) -> str:
         unique_id = identifiers.node_unique_id(self.entry_id, self.node_id, key)
         entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
@@ -117,6 +123,9 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
         triggers += [
             {**base, CONF_TYPE: kind, CONF_SUBTYPE: line} for kind in (CROSSING_IN, CROSSING_OUT)
         ]
+    triggers += [
+        {**base, CONF_TYPE: DISPLAY_WATCHED, CONF_SUBTYPE: display} for display in node.displays
+    ]
     triggers.append({**base, CONF_TYPE: OVER_CAPACITY})
     return triggers
 
@@ -129,15 +138,16 @@ async def async_attach_trigger(
 ) -> CALLBACK_TYPE:
     node = _Node(hass, config[CONF_DEVICE_ID])
     kind = config[CONF_TYPE]
-    if kind in (CROSSING_IN, CROSSING_OUT):
-        event_data = {
-            "store": node.topic_root,
-            "node_id": node.node_id,
-            "type": "crossing",
-            "direction": "in" if kind == CROSSING_IN else "out",
-        }
+    if kind in (CROSSING_IN, CROSSING_OUT, DISPLAY_WATCHED):
+        event_data: dict[str, Any] = {"store": node.topic_root, "node_id": node.node_id}
+        if kind == DISPLAY_WATCHED:  # a person who looked at the display (node's attention on)
+            event_data |= {"type": "impression", "looked": True}
+            where = "display"
+        else:
+            event_data |= {"type": "crossing", "direction": "in" if kind == CROSSING_IN else "out"}
+            where = "line"
         if CONF_SUBTYPE in config:
-            event_data["line"] = config[CONF_SUBTYPE]
+            event_data[where] = config[CONF_SUBTYPE]
         event_config = event_trigger.TRIGGER_SCHEMA(
             {
                 CONF_PLATFORM: "event",

@@ -58,6 +58,7 @@ async def test_the_editor_offers_each_zone_and_line(
     assert ours == [
         ("crossing_in", "door"),
         ("crossing_out", "door"),
+        ("display_watched", "window_display"),
         ("over_capacity", ""),
         ("zone_entered", "counter"),
         ("zone_entered", "window"),

@@ -10,11 +10,13 @@ import time
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
 from tests.integration.conftest import NodePublisher, wait_for
+from tests.integration.test_device_triggers import _node_device
 from tests.integration.test_entities import DESCRIPTION, HEALTH, STATE, value
 
 IMPRESSION = CONTRACT["definitions"]["event_impression"]["examples"][0]
@@ -83,3 +85,40 @@ async def test_impression_event_entity_fires_watcher_with_the_offer(
     assert state.attributes["event_type"] == "watcher"
     assert (state.attributes["offer"], state.attributes["attention_s"]) == ("winter_sale", 2.5)
     assert "mood" not in state.attributes
+
+
+async def test_someone_watching_the_display_triggers_an_automation(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    device_id = await _node_device(hass, store_entry, node)
+    trigger = {"platform": "device", "domain": DOMAIN, "device_id": device_id}
+    automations = [
+        {
+            "alias": name,
+            "triggers": [{**trigger, "type": "display_watched", **subtype}],
+            "actions": [{"event": "storefront_test_fired", "event_data": {"name": name}}],
+        }
+        for name, subtype in (
+            ("window", {"subtype": "window_display"}),
+            ("any", {}),
+            ("other", {"subtype": "door_screen"}),
+        )
+    ]
+    assert await async_setup_component(hass, "automation", {"automation": automations})
+    fired: list[str] = []
+    hass.bus.async_listen("storefront_test_fired", lambda e: fired.append(e.data["name"]))
+    seen: list[int] = []
+    store_entry.runtime_data.hub.async_add_event_listener(lambda _n, e: seen.append(e["seq"]))
+
+    passer_by = {**IMPRESSION, "seq": 1, "looked": False}
+    for _ in range(40):  # subscriptions settle a moment after set-up
+        node.publish("event/impression", passer_by)
+        await hass.async_block_till_done()
+        if seen:
+            break
+        await hass.async_add_executor_job(time.sleep, 0.1)
+    assert seen
+    assert fired == []  # stayed, but did not look
+    node.publish("event/impression", {**IMPRESSION, "seq": 2, "looked": True})
+    await wait_for(hass, lambda: len(fired) == 2)
+    assert sorted(fired) == ["any", "window"]
