@@ -23,9 +23,11 @@ if displays.empty:
 summary = displays.summary
 passers, looked = int(summary["passers"].sum()), int(summary["looked"].sum())
 columns = st.columns(3)
-columns[0].metric("Passers-by", fmt.count(passers))
-columns[1].metric("Looked", fmt.count(looked))
-columns[2].metric("Look rate", f"{looked / passers:.0%}" if passers else fmt.NONE)
+# One impression per person who stopped at a display (the node's audience.dwell_s); people who
+# only walked past are in the node's state, not in the impression events read here.
+columns[0].metric("Impressions", fmt.count(passers), help="People who stopped at a display")
+columns[1].metric("Watchers", fmt.count(looked), help="Of them, people who looked at it")
+columns[2].metric("Watch rate", f"{looked / passers:.0%}" if passers else fmt.NONE)
 
 st.subheader("Per display and offer")
 st.dataframe(

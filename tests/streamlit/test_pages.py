@@ -222,7 +222,7 @@ def test_shelves_show_stock_and_changes(pages_app: AppFactory, store_data: datas
     assert row["returned"] == sum(1 for e in events if e.change == "returned")
 
 
-def test_displays_show_passers_and_lookers(
+def test_displays_show_impressions_and_watchers(
     pages_app: AppFactory, store_data: dataset.Dataset
 ) -> None:
     first, last = _week(store_data)
@@ -230,9 +230,9 @@ def test_displays_show_passers_and_lookers(
     impressions = store_data.select(store_data.impressions, first, last)
     looked = sum(1 for i in impressions if i.looked)
     metrics = _metrics(at)
-    assert metrics["Passers-by"][0] == fmt.count(len(impressions))
-    assert metrics["Looked"][0] == fmt.count(looked)
-    assert metrics["Look rate"][0] == f"{looked / len(impressions):.0%}"
+    assert metrics["Impressions"][0] == fmt.count(len(impressions))
+    assert metrics["Watchers"][0] == fmt.count(looked)
+    assert metrics["Watch rate"][0] == f"{looked / len(impressions):.0%}"
     summary = at.dataframe[0].value
     for offer in dataset.OFFERS:
         row = summary[summary["offer"] == offer].iloc[0]
