@@ -20,7 +20,19 @@ from .models import Display, Line, Message, NodeInfo
 PARALLEL_UPDATES = 0
 
 
-class LineCrossing(StorefrontNodeEntity, EventEntity):
+class _NodeEvent(StorefrontNodeEntity, EventEntity):
+    """Hears every event of its node from the store hub; `_on_event` picks its own."""
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_event_listener(self._on_event, self.node_id))
+
+    @callback
+    def _on_event(self, _node_id: str, event: Message) -> None:
+        raise NotImplementedError
+
+
+class LineCrossing(_NodeEvent):
     _attr_translation_key = "crossing"
     _attr_event_types = ["in", "out"]  # noqa: RUF012 (the HA base class declares it so)
 
@@ -28,10 +40,6 @@ class LineCrossing(StorefrontNodeEntity, EventEntity):
         super().__init__(hub, node_id, identifiers.line_key(line.id, "crossing"))
         self.line_id = line.id
         self._attr_translation_placeholders = {"line": line.name}
-
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_add_event_listener(self._on_event, self.node_id))
 
     @callback
     def _on_event(self, _node_id: str, event: Message) -> None:
@@ -41,7 +49,7 @@ class LineCrossing(StorefrontNodeEntity, EventEntity):
         self.async_write_ha_state()
 
 
-class DisplayImpression(StorefrontNodeEntity, EventEntity):
+class DisplayImpression(_NodeEvent):
     """`watcher` for a person who looked at the display (attention on), else `impression`."""
 
     _attr_translation_key = "impression"
@@ -51,10 +59,6 @@ class DisplayImpression(StorefrontNodeEntity, EventEntity):
         super().__init__(hub, node_id, identifiers.display_key(display.id, "impression"))
         self.display_id = display.id
         self._attr_translation_placeholders = {"display": display.name}
-
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_add_event_listener(self._on_event, self.node_id))
 
     @callback
     def _on_event(self, _node_id: str, event: Message) -> None:
