@@ -46,7 +46,7 @@ VTEST := .assets/vtest.avi
 EDGE := $(VENV)/bin/storefront-edge
 bench: setup
 	mkdir -p $(BENCH)
-	$(PY) -m tests.footage quiet $(VTEST) $(BENCH)/quiet.avi
+	$(PY) -m storefront_dev.footage quiet $(VTEST) $(BENCH)/quiet.avi
 	$(EDGE) bench --video $(VTEST) --models --output $(BENCH)/edge_vtest.json
 	$(EDGE) bench --video $(VTEST) --motion --output $(BENCH)/edge_vtest_motion.json
 	$(EDGE) bench --video $(BENCH)/quiet.avi --output $(BENCH)/edge_quiet.json
@@ -95,16 +95,16 @@ accuracy-personas: setup
 	cat $(BENCH)/accuracy_vtest_personas.json
 
 ## demo: the whole system on 127.0.0.1 — broker, InfluxDB, Home Assistant, a camera node on the
-##   bundled footage, the analyst app (scripts/demo.py). In the foreground until Ctrl-C or
+##   bundled footage, the analyst app (storefront_dev/demo.py). In the foreground until Ctrl-C or
 ##   make stop; DETACH=1 returns once everything is up; SIMULATE=N adds N synthetic nodes
 ##   and their last HISTORY_DAYS (default 7) days in InfluxDB.
 demo: setup
-	$(PY) scripts/demo.py $(if $(filter 1 yes true,$(DETACH)),--detach) \
+	$(PY) -m storefront_dev.demo $(if $(filter 1 yes true,$(DETACH)),--detach) \
 	  $(if $(SIMULATE),--simulate $(SIMULATE)) $(if $(HISTORY_DAYS),--history-days $(HISTORY_DAYS))
 
 ## stop: stop everything `make demo` started, by pid, and wait until it has exited
 stop:
-	@$(if $(wildcard $(PY)),$(PY),python3) scripts/demo.py stop
+	@$(if $(wildcard $(PY)),$(PY),python3) -m storefront_dev.demo stop
 
 ## screenshots: the browser test's picture of the analyst app replaces the README's
 screenshots: setup

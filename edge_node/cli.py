@@ -87,7 +87,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from .simulator import BrokerError, LiveSimulation, Store, parse_start
+    from storefront_dev.simulator import BrokerError, LiveSimulation, parse_start
+    from storefront_dev.synthetic import Store
 
     if not TOPIC_ROOT.match(args.topic_root):
         raise ValueError(

@@ -112,7 +112,7 @@ def description(
     name: str,
     ts: float,
     model: Model,
-    hw_version: str,
+    hw_version: str | None,
     timezone: str,
     capacity: int | None,
     zones: Sequence[ZoneConfig],

@@ -48,7 +48,7 @@ class PrivacyMask:
         grey = cv2.cvtColor(
             cv2.resize(image, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
         )
-        return cv2.GaussianBlur(grey, (3, 3), 0)
+        return cv2.GaussianBlur(grey, (3, 3), 0).astype(np.uint8, copy=False)
 
     def learn(self, image: npt.NDArray[np.uint8]) -> None:
         grey = self._small_grey(image)

@@ -38,10 +38,10 @@ import numpy as np
 
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
+from storefront_dev.servers import Influxd
 from streamlit_app import queries
 from streamlit_app.config import Settings
 from streamlit_app.influxql import InfluxClient
-from tests.servers import Influxd
 from tests.streamlit.dataset import example
 
 TZ = "Europe/Berlin"

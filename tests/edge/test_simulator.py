@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge_node.simulator import LAYOUTS, Store, parse_start
-from tests.mqtt_probe import Probe
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto, free_port
+from storefront_dev.simulator import parse_start
+from storefront_dev.synthetic import LAYOUTS, Store
 from tests.node_contract import contract
-from tests.servers import Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EDGE = [sys.executable, "-m", "edge_node"]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from storefront_dev.servers import Influxd, free_port
 from streamlit_app import formatting as fmt
-from tests.servers import Influxd, free_port
 from tests.streamlit import dataset
 
 DATABASE = "streamlit_pages"
