@@ -68,7 +68,7 @@ Point = tuple[float, float]
 Polygon = tuple[Point, ...]
 
 
-def _rect(x1: float, y1: float, x2: float, y2: float) -> Polygon:
+def rect(x1: float, y1: float, x2: float, y2: float) -> Polygon:
     return ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
 
 
@@ -118,6 +118,7 @@ class Layout:
     zones: tuple[ZoneSpec, ...]
     display: DisplaySpec | None = None
     shelves: tuple[ShelfSpec, ...] = ()
+    line: str = "door"  # the entrance line's id
 
     @property
     def pay_zone(self) -> str:
@@ -136,14 +137,14 @@ LAYOUTS = (
         hours=((9, 19),) * 5 + ((9, 18), None),
         peaks=((10.5, 1.5, 0.6), (12.75, 0.9, 1.0), (17.5, 1.2, 1.2)),
         zones=(
-            ZoneSpec("window", "Window", _rect(0.0, 0.3, 0.35, 1.0), 20, 0.6),
-            ZoneSpec("aisle", "Aisle", _rect(0.35, 0.3, 0.7, 1.0), 45, 0.8),
-            ZoneSpec("counter", "Counter", _rect(0.7, 0.3, 1.0, 1.0), 90, 0.6, capacity=4),
+            ZoneSpec("window", "Window", rect(0.0, 0.3, 0.35, 1.0), 20, 0.6),
+            ZoneSpec("aisle", "Aisle", rect(0.35, 0.3, 0.7, 1.0), 45, 0.8),
+            ZoneSpec("counter", "Counter", rect(0.7, 0.3, 1.0, 1.0), 90, 0.6, capacity=4),
         ),
         display=DisplaySpec(
             "window_display",
             "Window display",
-            _rect(0.0, 0.2, 0.3, 0.45),
+            rect(0.0, 0.2, 0.3, 0.45),
             ((0, "new_arrivals"), (14, "winter_sale")),
             pass_share=0.6,
             look_share=0.35,
@@ -157,14 +158,14 @@ LAYOUTS = (
         hours=((7, 19),) * 5 + ((8, 18), (9, 16)),
         peaks=((8.25, 0.8, 1.0), (12.5, 0.8, 1.6), (15.5, 1.0, 0.7), (17.5, 0.8, 0.5)),
         zones=(
-            ZoneSpec("queue", "Queue", _rect(0.0, 0.3, 0.3, 1.0), 60, 0.6, capacity=8),
-            ZoneSpec("seating", "Seating", _rect(0.3, 0.3, 0.7, 1.0), 900, 0.5),
-            ZoneSpec("counter", "Counter", _rect(0.7, 0.3, 1.0, 1.0), 40, 0.5, capacity=4),
+            ZoneSpec("queue", "Queue", rect(0.0, 0.3, 0.3, 1.0), 60, 0.6, capacity=8),
+            ZoneSpec("seating", "Seating", rect(0.3, 0.3, 0.7, 1.0), 900, 0.5),
+            ZoneSpec("counter", "Counter", rect(0.7, 0.3, 1.0, 1.0), 40, 0.5, capacity=4),
         ),
         display=DisplaySpec(
             "menu_board",
             "Menu board",
-            _rect(0.0, 0.2, 0.4, 0.4),
+            rect(0.0, 0.2, 0.4, 0.4),
             ((0, "breakfast_deal"), (11, "lunch_menu"), (14.5, "coffee_club")),
             pass_share=0.8,
             look_share=0.5,
@@ -174,7 +175,7 @@ LAYOUTS = (
                 "pastry",
                 "Pastry shelf",
                 "counter",
-                _rect(0.75, 0.35, 0.95, 0.55),
+                rect(0.75, 0.35, 0.95, 0.55),
                 (("croissant", "Croissant"), ("muffin", "Muffin")),
                 units=40,
             ),
@@ -188,16 +189,16 @@ LAYOUTS = (
         hours=((8, 20),) * 6 + (None,),
         peaks=((9.5, 1.2, 0.5), (12.5, 0.8, 0.8), (18.0, 1.0, 1.6)),
         zones=(
-            ZoneSpec("produce", "Produce", _rect(0.0, 0.3, 0.3, 1.0), 60, 0.7),
-            ZoneSpec("aisles", "Aisles", _rect(0.3, 0.3, 0.7, 1.0), 120, 0.8),
-            ZoneSpec("checkout", "Checkout", _rect(0.7, 0.3, 1.0, 1.0), 75, 0.5, capacity=6),
+            ZoneSpec("produce", "Produce", rect(0.0, 0.3, 0.3, 1.0), 60, 0.7),
+            ZoneSpec("aisles", "Aisles", rect(0.3, 0.3, 0.7, 1.0), 120, 0.8),
+            ZoneSpec("checkout", "Checkout", rect(0.7, 0.3, 1.0, 1.0), 75, 0.5, capacity=6),
         ),
         shelves=(
             ShelfSpec(
                 "coffee",
                 "Coffee shelf",
                 "aisles",
-                _rect(0.35, 0.35, 0.65, 0.5),
+                rect(0.35, 0.35, 0.65, 0.5),
                 (("espresso", "Espresso beans"), ("filter_coffee", "Filter coffee")),
                 units=48,
             ),
@@ -205,7 +206,7 @@ LAYOUTS = (
                 "snacks",
                 "Snack rack",
                 "checkout",
-                _rect(0.75, 0.35, 0.95, 0.5),
+                rect(0.75, 0.35, 0.95, 0.5),
                 (("chocolate", "Chocolate bar"), ("crisps", "Crisps")),
                 units=60,
             ),
@@ -238,15 +239,19 @@ class SimNode:
     layout: Layout
     scale: float  # traffic relative to the layout's typical day
     timezone: str
+    # Test data sets also simulate nodes that stand for real ones; the store simulator's never do.
+    synthetic: bool = True
+    personas: bool = True  # the node classifies visits into personas
+    title: str | None = None  # the description's name; default "Synthetic <layout> <n>"
 
     @property
     def name(self) -> str:
-        return f"Synthetic {self.layout.title} {self.index}"
+        return self.title or f"Synthetic {self.layout.title} {self.index}"
 
     @functools.cached_property
     def _areas(self) -> tuple[list[ZoneConfig], list[LineConfig], list[ZoneConfig]]:
-        door_id, door_name, start, end = DOOR
-        door = LineConfig(id=door_id, name=door_name, start=start, end=end, entrance=True)
+        _, door_name, start, end = DOOR
+        door = LineConfig(id=self.layout.line, name=door_name, start=start, end=end, entrance=True)
         display = self.layout.display
         return (
             [_zone(zone) for zone in self.layout.zones],
@@ -271,8 +276,8 @@ class SimNode:
                 messages.Shelf(shelf.id, shelf.name, shelf.polygon, shelf.products)
                 for shelf in self.layout.shelves
             ],
-            features=messages.Features(personas=True, attention=True),
-            synthetic=True,
+            features=messages.Features(personas=self.personas, attention=True),
+            synthetic=self.synthetic,
         )
 
 
@@ -301,6 +306,15 @@ class Store:
             )
             for index in range(1, nodes + 1)
         ]
+
+    @classmethod
+    def of(cls, nodes: list[SimNode], seed: int = 1) -> Store:
+        """A store of nodes described by the caller (test data sets), deterministic in `seed`;
+        each node's traffic depends on the seed and its `index`."""
+        store = cls.__new__(cls)
+        store.seed, store.nodes = seed, list(nodes)
+        store.timezone = nodes[0].timezone if nodes else DEFAULT_TIMEZONE
+        return store
 
     @property
     def node_ids(self) -> list[str]:
@@ -443,7 +457,7 @@ def _plan_path(layout: Layout, persona: str, rng: random.Random) -> list[str]:
         return [zones[0]]
     if persona == "focused_buyer":
         shelf_zones = [shelf.zone for shelf in layout.shelves]
-        first = rng.choice(shelf_zones) if shelf_zones else rng.choice(zones[:-1])
+        first = rng.choice(shelf_zones) if shelf_zones else rng.choice(zones[:-1] or zones)
         return [first, layout.pay_zone] if first != layout.pay_zone else [first]
     if persona == "staff_like":
         return [rng.choice(zones) for _ in range(rng.randint(3, 6))]
@@ -559,9 +573,9 @@ class NodeRun:
         layout = self.layout
         return DailyCounters.fresh(
             day.isoformat(),
-            [DOOR[0]],
+            [layout.line],
             self._zone_ids,
-            personas=PERSONAS,
+            personas=PERSONAS if self.node.personas else (),
             displays=[] if layout.display is None else [layout.display.id],
             shelves=[shelf.id for shelf in layout.shelves],
         )
@@ -590,7 +604,7 @@ class NodeRun:
     # --- the day ------------------------------------------------------------------------
 
     def _on_day(self, ts: float, day: dt.date) -> None:
-        if self.counters.roll_over(day.isoformat(), [DOOR[0]], self._zone_ids):
+        if self.counters.roll_over(day.isoformat(), [self.layout.line], self._zone_ids):
             self._changed(ts)
         self._push(
             _local_ts(day + dt.timedelta(days=1), 0, self.tz),
@@ -670,8 +684,8 @@ class NodeRun:
 
     def _on_enter(self, ts: float, person: _Person) -> None:
         self.inside.add(person.track)
-        self.counters.add_crossing(DOOR[0], "in")
-        self._event(ts, "crossing", messages.crossing(DOOR[0], "in", person.track))
+        self.counters.add_crossing(self.layout.line, "in")
+        self._event(ts, "crossing", messages.crossing(self.layout.line, "in", person.track))
 
     def _on_zone_in(self, ts: float, zone: str) -> None:
         self.zone_people[zone] += 1
@@ -749,8 +763,9 @@ class NodeRun:
         if person.track not in self.inside:
             raise AssertionError(f"track {person.track} leaves without having entered")
         self.inside.discard(person.track)
-        self.counters.add_crossing(DOOR[0], "out")
-        self._event(ts, "crossing", messages.crossing(DOOR[0], "out", person.track))
+        line = self.layout.line
+        self.counters.add_crossing(line, "out")
+        self._event(ts, "crossing", messages.crossing(line, "out", person.track))
         dwell: dict[str, float] = {}
         path: list[str] = []
         for zone, since, until in person.segments:
@@ -758,16 +773,17 @@ class NodeRun:
             if not path or path[-1] != zone:
                 path.append(zone)
         dwell = {zone: round(seconds, 1) for zone, seconds in dwell.items()}
-        self.counters.add_visit(dwell, person.persona)
+        persona = person.persona if self.node.personas else None
+        self.counters.add_visit(dwell, persona)
         fields = messages.visit(
             track=person.track,
             started=person.entered,
             duration_s=ts - person.entered,
             zones=dwell,
             path=path,
-            crossings=[(DOOR[0], "in"), (DOOR[0], "out")],
+            crossings=[(line, "in"), (line, "out")],
             group_size=person.group_size,
-            persona=person.persona,
+            persona=persona,
             cart=(person.taken, person.returned) if self.layout.shelves else None,
         )
         self._event(ts, "visit", fields)
