@@ -25,7 +25,7 @@ from edge_node.config import MqttConfig
 from edge_node.link import Link
 from edge_node.outbox import EventQueue
 
-from .synthetic import DEFAULT_TOPIC_ROOT, NodeRun, Store
+from .synthetic import NodeRun, Schedule, Store
 
 # --- live mode: publish to a broker ----------------------------------------------------------
 
@@ -64,15 +64,7 @@ class _SimulatedNode:
         self.sim = sim
         self._event_ts = 0.0
         self.outbox = EventQueue(workdir / f"{node_id}.db", clock=lambda: self._event_ts)
-        config = MqttConfig(
-            host=sim.host,
-            port=sim.port,
-            topic_root=sim.topic_root,
-            username=sim.username,
-            password=sim.password,
-            keepalive_s=sim.keepalive_s,
-        )
-        self.link = Link(config, node_id, self.outbox, on_command=self._on_command)
+        self.link = Link(sim.mqtt, node_id, self.outbox, on_command=self._on_command)
 
     def _on_command(self, command: dict[str, Any]) -> None:
         error = "a simulated node does not carry out commands"
@@ -110,24 +102,9 @@ class LiveSimulation:
     directory, gone after the run) while the broker is away.
     """
 
-    def __init__(
-        self,
-        store: Store,
-        host: str = "127.0.0.1",
-        port: int = 1883,
-        topic_root: str = DEFAULT_TOPIC_ROOT,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        keepalive_s: int = 30,
-    ) -> None:
+    def __init__(self, store: Store, mqtt: MqttConfig) -> None:
         self.store = store
-        self.host = host
-        self.port = port
-        self.topic_root = topic_root
-        self.username = username
-        self.password = password
-        self.keepalive_s = keepalive_s
+        self.mqtt = mqtt  # the broker, credentials and topic root, as a node's config has them
         self._sim0 = time.time()
         self._wall0 = time.monotonic()
         self._speed = 1.0
@@ -153,14 +130,9 @@ class LiveSimulation:
         stop = stop or threading.Event()
         start = time.time() if start_ts is None else start_ts
         end = None if not seconds else start + seconds * speed
-        runs = self.store.runs(
-            start,
-            end,
-            state_every_s=60.0,
-            health_every_s=max(30.0, 5.0 * speed),
-            state_min_interval_s=max(1.0, 0.5 * speed),
-            numbered=False,
-        )
+        # Health and on-change state no more often than every few real seconds.
+        schedule = Schedule(60.0, max(30.0, 5.0 * speed), max(1.0, 0.5 * speed))
+        runs = self.store.runs(start, end, schedule, numbered=False)
         with tempfile.TemporaryDirectory(prefix="storefront-sim-") as workdir:
             nodes = {run.node.node_id: _SimulatedNode(self, run, Path(workdir)) for run in runs}
             try:
@@ -204,9 +176,9 @@ class LiveSimulation:
                 if "refused the connection" in error:  # credentials, not a dead port
                     raise BrokerError(f"the broker refused {node.node_id}: {error}")
                 if time.monotonic() > deadline:
+                    where = f"{self.mqtt.host}:{self.mqtt.effective_port}"
                     raise BrokerError(
-                        f"cannot reach the MQTT broker at {self.host}:{self.port} "
-                        f"within {timeout_s:.0f} s"
+                        f"cannot reach the MQTT broker at {where} within {timeout_s:.0f} s"
                     )
 
 

@@ -281,6 +281,20 @@ class SimNode:
         )
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """When a simulated node publishes: state and health every so often, and (if set) state
+    after a change, at most every `state_min_interval_s`, as a real node does."""
+
+    state_every_s: float = 60.0
+    health_every_s: float = 30.0
+    state_min_interval_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.state_every_s <= 0 or self.health_every_s <= 0:
+            raise ValueError("state_every_s and health_every_s must be positive")
+
+
 class Store:
     """A store of `nodes` simulated nodes, `sim-1` .. `sim-<nodes>`, deterministic in `seed`.
 
@@ -337,46 +351,22 @@ class Store:
         `state_min_interval_s`, a node also publishes its state after a change, at most that
         often, as a real node does.
         """
-        runs = self.runs(
-            start_ts,
-            end_ts,
-            state_every_s=state_every_s,
-            health_every_s=health_every_s,
-            state_min_interval_s=state_min_interval_s,
-        )
+        schedule = Schedule(state_every_s, health_every_s, state_min_interval_s)
+        runs = self.runs(start_ts, end_ts, schedule)
         merged = heapq.merge(*(run.messages() for run in runs), key=itemgetter(0))
         for _ts, node_id, kind, message in merged:
             yield node_id, kind, message
 
     def runs(
-        self,
-        start_ts: float,
-        end_ts: float | None,
-        *,
-        state_every_s: float,
-        health_every_s: float,
-        state_min_interval_s: float | None,
-        numbered: bool = True,
+        self, start_ts: float, end_ts: float | None, schedule: Schedule, *, numbered: bool = True
     ) -> list[NodeRun]:
         """One run per node. `numbered=False` leaves the events' stream and seq to the
         consumer (a live node's outbox): they come as kind "happening" and are not counted
         in `last_seq` until the consumer sets it."""
-        if state_every_s <= 0 or health_every_s <= 0:
-            raise ValueError("state_every_s and health_every_s must be positive")
         if end_ts is not None and end_ts < start_ts:
             raise ValueError("end_ts is before start_ts")
         return [
-            NodeRun(
-                node,
-                self.seed,
-                start_ts=start_ts,
-                end_ts=end_ts,
-                state_every_s=state_every_s,
-                health_every_s=health_every_s,
-                state_min_interval_s=state_min_interval_s,
-                numbered=numbered,
-            )
-            for node in self.nodes
+            NodeRun(node, self.seed, start_ts, end_ts, schedule, numbered) for node in self.nodes
         ]
 
 
@@ -519,17 +509,14 @@ DAY, START, ZONE_OUT, EXIT, ENTER, ZONE_IN, DISPLAY, SHELF, OPEN, RESTOCK, STATE
 class NodeRun:
     """Simulates one node from local midnight of the start day; yields from `start_ts` on."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (one call site, in `Store.runs`)
         self,
         node: SimNode,
         seed: int,
-        *,
         start_ts: float,
         end_ts: float | None,
-        state_every_s: float,
-        health_every_s: float,
-        state_min_interval_s: float | None,
-        numbered: bool = True,
+        schedule: Schedule,
+        numbered: bool,
     ) -> None:
         self.node = node
         self.numbered = numbered
@@ -538,9 +525,9 @@ class NodeRun:
         self.tz = ZoneInfo(node.timezone)
         self.start_ts = start_ts
         self.end_ts = end_ts
-        self.state_every_s = state_every_s
-        self.health_every_s = health_every_s
-        self.state_min_interval_s = state_min_interval_s
+        self.state_every_s = schedule.state_every_s
+        self.health_every_s = schedule.health_every_s
+        self.state_min_interval_s = schedule.state_min_interval_s
         first_day = dt.datetime.fromtimestamp(start_ts, self.tz).date()
         # A run that begins on another day is a node with fresh storage: a new stream.
         key = f"{seed}:{node.node_id}:{first_day.isoformat()}"

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from custom_components.storefront import contract
+from edge_node.config import MqttConfig
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from storefront_dev.simulator import LiveSimulation, parse_start
@@ -97,7 +98,8 @@ def _simulated_node(broker: Mosquitto, probe_on: Any) -> Kinds:
     root = f"simmsg-{uuid.uuid4().hex[:8]}"
     probe = probe_on(broker.port, f"{root}/#")
     # A cafe (node 2: shelves and a display) at Saturday lunchtime, 300 times real time.
-    simulation = LiveSimulation(Store(nodes=2, seed=3), port=broker.port, topic_root=root)
+    mqtt = MqttConfig(host="127.0.0.1", port=broker.port, topic_root=root)
+    simulation = LiveSimulation(Store(nodes=2, seed=3), mqtt)
     stop = threading.Event()
     start = parse_start("2026-03-28T12:00", "Europe/Berlin")
     worker = threading.Thread(
