@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from custom_components.storefront import contract
 from edge_node.config import MqttConfig
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from storefront_dev.simulator import LiveSimulation, parse_start
 from storefront_dev.synthetic import Store
 from tests.edge.test_node import NodeProcess, write_config
+from tests.node_contract import contract
 
 # Fields only one side has, and why; anything else must be on both sides or on neither.
 ONLY_SIMULATED = {
