@@ -83,7 +83,8 @@ def _real_node(broker: Mosquitto, video: Path, tmp_path: Path, probe_on: Any) ->
     node = NodeProcess(config, tmp_path / "node.log")
     try:
         probe.wait(lambda: len(probe.seqs()) >= 3, within_s=90)
-        probe.wait(lambda: probe.last("cam1/event/visit") is not None, within_s=90)
+        for event in ("crossing", "visit"):  # the footage loops: both come, in time
+            probe.wait(lambda e=event: probe.last(f"cam1/event/{e}") is not None, within_s=120)
         probe.wait(lambda: probe.last("cam1/health") is not None, within_s=30)
         _command(probe, "storefront/cam1", "snapshot", "snap1")
         probe.wait(lambda: probe.last("cam1/snapshot") is not None)
