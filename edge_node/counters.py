@@ -131,7 +131,7 @@ class DailyCounters:
     def to_contract(self) -> dict[str, Any]:
         """The `counters` object of the contract's state message."""
         out: dict[str, Any] = {
-            "lines": self.lines,
+            "lines": {line: dict(counts) for line, counts in self.lines.items()},  # a copy
             "visits": self.visits,
             "dwell": self.dwell_stats(),
         }

@@ -37,6 +37,7 @@ import hashlib
 import heapq
 import math
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -384,6 +385,7 @@ class _Person:
     display: tuple[float, float, bool, float] | None = None  # (end, duration, looked, attention)
     taken: list[str] = field(default_factory=list)
     returned: list[str] = field(default_factory=list)
+    leads: bool = True  # the first of a group: the shopping unit is counted with them
 
 
 def _choose(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
@@ -539,6 +541,9 @@ class NodeRun:
         self.counters = self._fresh_counters(first_day)
         self.inside: set[int] = set()
         self.zone_people = {zone.id: 0 for zone in self.layout.zones}
+        # Personas of the shoppers in view (staff left out), as a node's provisional mix.
+        self.live: dict[str | None, Counter[str]] = {None: Counter()}
+        self.live |= {zone.id: Counter() for zone in self.layout.zones}
         self.units = {shelf.id: shelf.units for shelf in self.layout.shelves}
         self.restock_due: set[str] = set()
         self.closing_ts = -math.inf
@@ -624,14 +629,15 @@ class NodeRun:
                     group_size=size,
                     segments=[(z, a + lag, b + lag) for z, a, b in segments],
                     display=None if display is None else (display[0] + lag, *display[1:]),
+                    leads=lag == lags[0],
                 )
                 self._schedule(person, rng)
 
     def _schedule(self, person: _Person, rng: random.Random) -> None:
         self._push(person.entered, ENTER, "enter", person)
         for zone, since, until in person.segments:
-            self._push(since, ZONE_IN, "zone_in", zone)
-            self._push(until, ZONE_OUT, "zone_out", zone)
+            self._push(since, ZONE_IN, "zone_in", (zone, person.persona))
+            self._push(until, ZONE_OUT, "zone_out", (zone, person.persona))
             for shelf in self.layout.shelves:
                 if shelf.zone != zone or rng.random() >= BEHAVIOUR[person.persona][1]:
                     continue
@@ -671,15 +677,24 @@ class NodeRun:
 
     def _on_enter(self, ts: float, person: _Person) -> None:
         self.inside.add(person.track)
+        self._in_view(None, person.persona, 1)
         self.counters.add_crossing(self.layout.line, "in")
         self._event(ts, "crossing", messages.crossing(self.layout.line, "in", person.track))
 
-    def _on_zone_in(self, ts: float, zone: str) -> None:
+    def _in_view(self, zone: str | None, persona: str, change: int) -> None:
+        if persona != "staff_like":
+            self.live[zone][persona] += change
+
+    def _on_zone_in(self, ts: float, data: tuple[str, str]) -> None:
+        zone, persona = data
         self.zone_people[zone] += 1
+        self._in_view(zone, persona, 1)
         self._changed(ts)
 
-    def _on_zone_out(self, ts: float, zone: str) -> None:
+    def _on_zone_out(self, ts: float, data: tuple[str, str]) -> None:
+        zone, persona = data
         self.zone_people[zone] -= 1
+        self._in_view(zone, persona, -1)
         self._changed(ts)
 
     def _on_display(self, ts: float, person: _Person) -> None:
@@ -750,6 +765,7 @@ class NodeRun:
         if person.track not in self.inside:
             raise AssertionError(f"track {person.track} leaves without having entered")
         self.inside.discard(person.track)
+        self._in_view(None, person.persona, -1)
         line = self.layout.line
         self.counters.add_crossing(line, "out")
         self._event(ts, "crossing", messages.crossing(line, "out", person.track))
@@ -761,7 +777,9 @@ class NodeRun:
                 path.append(zone)
         dwell = {zone: round(seconds, 1) for zone, seconds in dwell.items()}
         persona = person.persona if self.node.personas else None
-        self.counters.add_visit(dwell, persona)
+        self.counters.add_visit(dwell)
+        if persona is not None:
+            self.counters.add_persona(persona, new_unit=person.leads, group_size=person.group_size)
         fields = messages.visit(
             track=person.track,
             started=person.entered,
@@ -783,7 +801,16 @@ class NodeRun:
             shelf.id: messages.StockLevel(self._level(shelf), self._status(shelf))
             for shelf in self.layout.shelves
         }
-        return messages.state(ts, self.counters, len(self.inside), self.zone_people, stock)
+        live = None
+        if self.node.personas:
+
+            def mix(counts: Counter[str]) -> dict[str, int]:
+                return {persona: n for persona, n in sorted(counts.items()) if n}
+
+            zones = {zone: mix(c) for zone, c in self.live.items() if zone is not None}
+            live = {"total": mix(self.live[None]), "zones": zones}
+        people = len(self.inside)
+        return messages.state(ts, self.counters, people, self.zone_people, stock, live=live)
 
     def _health(self, ts: float) -> dict[str, Any]:
         rng = self.rng
