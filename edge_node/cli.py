@@ -13,7 +13,7 @@ from typing import Any
 
 from . import __version__
 from .capture import CaptureError
-from .config import ConfigError, ZoneConfig, load_config
+from .config import ConfigError, MqttConfig, ZoneConfig, load_config
 from .detect import ModelError
 
 EXIT_USAGE = 2
@@ -97,7 +97,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from .simulator import BrokerError, LiveSimulation, Store, parse_start
+    from storefront_dev.simulator import BrokerError, LiveSimulation, parse_start
+    from storefront_dev.synthetic import Store
 
     if not TOPIC_ROOT.match(args.topic_root):
         raise ValueError(
@@ -106,17 +107,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         )
     store = Store(nodes=args.nodes, seed=args.seed, timezone=args.timezone)
     start = parse_start(args.start, args.timezone)
-    password = None
-    if args.password_file:
-        password = Path(args.password_file).read_text(encoding="utf-8").strip()
-    sim = LiveSimulation(
-        store,
-        args.host,
-        args.port,
-        args.topic_root,
+    mqtt = MqttConfig(
+        host=args.host,
+        port=args.port,
+        topic_root=args.topic_root,
         username=args.username,
-        password=password,
+        password_file=args.password_file,
     )
+    sim = LiveSimulation(store, mqtt)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,14 +42,39 @@ class DailyCounters:
     groups: int = 0  # units of two or more people
     staff_visits: int = 0  # staff, counted apart from every shopper figure
     displays: dict[str, DisplayTally] = field(default_factory=dict)
+    shelves: dict[str, dict[str, int]] = field(default_factory=dict)  # taken/returned per shelf
+    # Quantiles are recomputed only after a visit: state goes out far more often than visits end.
+    _dwell_stats: dict[str, dict[str, float | int]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
-    def fresh(cls, day: str, line_ids: list[str], zone_ids: list[str]) -> DailyCounters:
+    def fresh(
+        cls,
+        day: str,
+        line_ids: list[str],
+        zone_ids: list[str],
+        *,
+        personas: Sequence[str] = (),
+        displays: Sequence[str] = (),
+        shelves: Sequence[str] = (),
+    ) -> DailyCounters:
         return cls(
             day=day,
             lines={line: {"in": 0, "out": 0} for line in line_ids},
             dwell={zone: [] for zone in zone_ids},
+            personas=dict.fromkeys(personas, 0),
+            displays={d: DisplayTally() for d in displays},
+            shelves={s: {"taken": 0, "returned": 0} for s in shelves},
         )
+
+    def ensure(self, line_ids: list[str], zone_ids: list[str]) -> None:
+        """Start counting lines and zones added by a new configuration."""
+        for line in line_ids:
+            self.lines.setdefault(line, {"in": 0, "out": 0})
+        for zone in zone_ids:
+            self.dwell.setdefault(zone, [])
+        self._dwell_stats = None
 
     def add_crossing(self, line_id: str, direction: str) -> None:
         counts = self.lines.setdefault(line_id, {"in": 0, "out": 0})
@@ -62,6 +88,7 @@ class DailyCounters:
             samples = self.dwell.setdefault(zone, [])
             if len(samples) < MAX_DWELL_SAMPLES:
                 samples.append(round(seconds, 1))
+        self._dwell_stats = None
 
     def add_persona(self, persona: str, *, new_unit: bool, group_size: int) -> None:
         self.personas[persona] = self.personas.get(persona, 0) + 1
@@ -69,7 +96,19 @@ class DailyCounters:
             self.units += 1
             self.groups += int(group_size > 1)
 
+    def add_shelf_move(self, shelf: str, change: str) -> None:
+        """A product 'taken' from or 'returned' to a shelf."""
+        self.shelves.setdefault(shelf, {"taken": 0, "returned": 0})[change] += 1
+
+    def shelf_moves(self, shelf: str) -> dict[str, int]:
+        return dict(self.shelves.get(shelf, {"taken": 0, "returned": 0}))
+
     def dwell_stats(self) -> dict[str, dict[str, float | int]]:
+        if self._dwell_stats is None:
+            self._dwell_stats = self._compute_dwell_stats()
+        return {zone: dict(stats) for zone, stats in self._dwell_stats.items()}
+
+    def _compute_dwell_stats(self) -> dict[str, dict[str, float | int]]:
         stats: dict[str, dict[str, float | int]] = {}
         for zone, samples in self.dwell.items():
             if not samples:
@@ -93,7 +132,7 @@ class DailyCounters:
     def to_contract(self, mood_min: int = 5) -> dict[str, Any]:
         """The `counters` object of the contract's state message."""
         out: dict[str, Any] = {
-            "lines": self.lines,
+            "lines": {line: dict(counts) for line, counts in self.lines.items()},  # a copy
             "visits": self.visits,
             "dwell": self.dwell_stats(),
         }
@@ -117,6 +156,7 @@ class DailyCounters:
             "groups": self.groups,
             "staff_visits": self.staff_visits,
             "displays": {k: v.to_storage() for k, v in self.displays.items()},
+            "shelves": self.shelves,
         }
 
     @classmethod
@@ -132,17 +172,29 @@ class DailyCounters:
             groups=int(data.get("groups", 0)),
             staff_visits=int(data.get("staff_visits", 0)),
             displays={k: DisplayTally.from_storage(v) for k, v in data.get("displays", {}).items()},
+            shelves=_counts(data.get("shelves", {})),
         )
 
     def roll_over(self, day: str, line_ids: list[str], zone_ids: list[str]) -> bool:
         """Start a new day's counters when local midnight has passed; True when it did."""
         if day == self.day:
             return False
-        fresh = DailyCounters.fresh(day, line_ids, zone_ids)
+        fresh = DailyCounters.fresh(
+            day,
+            line_ids,
+            zone_ids,
+            personas=list(self.personas),
+            displays=list(self.displays),
+            shelves=list(self.shelves),
+        )
         self.day, self.lines, self.visits, self.dwell = fresh.day, fresh.lines, 0, fresh.dwell
-        self.personas, self.units, self.groups, self.staff_visits = {}, 0, 0, 0
-        self.displays = {}
+        self.personas, self.units, self.groups, self.staff_visits = fresh.personas, 0, 0, 0
+        self.displays, self.shelves, self._dwell_stats = fresh.displays, fresh.shelves, None
         return True
+
+
+def _counts(data: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {k: {name: int(count) for name, count in v.items()} for k, v in data.items()}
 
 
 MOOD_KEYS = ("positive", "neutral", "negative")

@@ -10,10 +10,8 @@ online is lost. Reconnects back off exponentially with jitter.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import re
 import ssl
 import threading
 import time
@@ -25,16 +23,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from .config import MqttConfig
+from .contract import parse_command
+from .messages import OFFLINE, ONLINE, Topics, encode
 from .outbox import EventQueue
 
 LOG = logging.getLogger(__name__)
 
-COMMANDS = ("snapshot", "reset_counters", "reload_config", "now_showing")
-COMMAND_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-MAX_COMMAND_BYTES = 65536
 INFLIGHT_WINDOW = 100  # unacknowledged events on the wire at once
 RETAINED_KINDS = ("description", "state", "health")
-HA_STATUS_TOPIC = "homeassistant/status"
+HA_STATUS_TOPIC = Topics.ha_status()
 
 
 class Link:
@@ -51,7 +48,7 @@ class Link:
         self.node_id = node_id
         self.outbox = outbox
         self.on_command = on_command
-        self.base = f"{config.topic_root}/{node_id}"
+        self.topics = Topics(config.topic_root, node_id)
         self.client_id = config.client_id or f"storefront-{node_id}"
         self._password = config.read_password()
         self._retained: dict[str, bytes] = {}
@@ -82,21 +79,21 @@ class Link:
 
     def set_retained(self, kind: str, payload: dict[str, Any]) -> None:
         """Publish description/state/health now (if connected) and after every reconnect."""
-        body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+        body = encode(payload)
         with self._lock:
             self._retained[kind] = body
             client = self._client if self.connected else None
         if client is not None:
-            client.publish(f"{self.base}/{kind}", body, qos=1, retain=True)
+            client.publish(self.topics.of(kind), body, qos=1, retain=True)
 
     def publish(self, kind: str, payload: dict[str, Any]) -> bool:
         """A one-off message (reply, snapshot); False when there is no connection to send it."""
-        body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+        body = encode(payload)
         with self._lock:
             client = self._client if self.connected else None
         if client is None:
             return False
-        client.publish(f"{self.base}/{kind}", body, qos=1, retain=False)
+        client.publish(self.topics.of(kind), body, qos=1, retain=False)
         return True
 
     def wake(self) -> None:
@@ -111,7 +108,7 @@ class Link:
         )
         client.max_inflight_messages_set(INFLIGHT_WINDOW)
         client.max_queued_messages_set(0)
-        client.will_set(f"{self.base}/availability", b"offline", qos=1, retain=True)
+        client.will_set(self.topics.of("availability"), OFFLINE, qos=1, retain=True)
         if self.config.username is not None:
             client.username_pw_set(self.config.username, self._password)
         tls = self.config.tls
@@ -180,7 +177,7 @@ class Link:
         return established
 
     def _say_goodbye(self, client: mqtt.Client) -> None:
-        info = client.publish(f"{self.base}/availability", b"offline", qos=1, retain=True)
+        info = client.publish(self.topics.of("availability"), OFFLINE, qos=1, retain=True)
         deadline = time.monotonic() + 2.0
         while not info.is_published() and time.monotonic() < deadline:
             client.loop(timeout=0.05)
@@ -190,7 +187,7 @@ class Link:
         if room <= 0:
             return
         for event in self.outbox.pending(after_seq=self._sent_upto, limit=room):
-            info = client.publish(f"{self.base}/event/{event.type}", event.payload, qos=1)
+            info = client.publish(self.topics.event(event.type), event.payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 break
             self._inflight[info.mid] = event.seq
@@ -224,7 +221,7 @@ class Link:
         # Online only once the broker has acknowledged the subscriptions (_on_subscribe): a
         # command sent as soon as the node shows up online must not be lost.
         _rc, self._subscribe_mid = client.subscribe(
-            [(f"{self.base}/command", 1), (HA_STATUS_TOPIC, 1)]
+            [(self.topics.of("command"), 1), (HA_STATUS_TOPIC, 1)]
         )
 
     def _on_subscribe(
@@ -240,10 +237,10 @@ class Link:
         refused = [str(reason) for reason in reasons if reason.is_failure]
         if refused:
             self._note_error(
-                f"MQTT broker refused the subscription to {self.base}/command or "
+                f"MQTT broker refused the subscription to {self.topics.of('command')} or "
                 f"{HA_STATUS_TOPIC} ({', '.join(refused)}): check the broker's ACL"
             )
-        client.publish(f"{self.base}/availability", b"online", qos=1, retain=True)
+        client.publish(self.topics.of("availability"), ONLINE, qos=1, retain=True)
         self._republish_retained(client)
         self.connected = True
 
@@ -252,7 +249,7 @@ class Link:
             retained = dict(self._retained)
         for kind in RETAINED_KINDS:
             if kind in retained:
-                client.publish(f"{self.base}/{kind}", retained[kind], qos=1, retain=True)
+                client.publish(self.topics.of(kind), retained[kind], qos=1, retain=True)
 
     def _on_disconnect(
         self,
@@ -274,7 +271,7 @@ class Link:
 
     def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         if message.topic == HA_STATUS_TOPIC:
-            if message.payload == b"online":
+            if message.payload == ONLINE:
                 self._republish_retained(client)
             return
         command = parse_command(message.payload)
@@ -282,22 +279,3 @@ class Link:
             LOG.warning("ignored command on %s: %s", message.topic, command)
             return
         self.on_command(command)
-
-
-def parse_command(payload: bytes) -> dict[str, Any] | str:
-    """A valid command as a dict, or the reason it is not one."""
-    if len(payload) > MAX_COMMAND_BYTES:
-        return f"payload of {len(payload)} bytes is too large"
-    try:
-        command = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as err:
-        return f"not valid JSON ({err})"
-    if not isinstance(command, dict):
-        return "not a JSON object"
-    if command.get("schema") != 1:
-        return f"unknown contract version {command.get('schema')!r}"
-    if not isinstance(command.get("id"), str) or not COMMAND_ID.match(command["id"]):
-        return "id: missing or not 1-64 characters of A-Z, a-z, 0-9, _ and -"
-    if command.get("command") not in COMMANDS:
-        return f"command: {command.get('command')!r} is not one of {', '.join(COMMANDS)}"
-    return command

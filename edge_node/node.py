@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import messages
 from .analytics import VisitSummary
 from .audience import Impression
 from .capture import CameraStatus, LiveCapture, is_file_source
-from .config import ID_PATTERN, ConfigError, FeaturesConfig, NodeConfig, load_config
+from .config import ID_PATTERN, ConfigError, NodeConfig, load_config
 from .counters import DailyCounters, ImpressionFigures, local_day
 from .link import Link
 from .outbox import EventQueue
@@ -142,57 +142,38 @@ class Node:
     def description(self) -> dict[str, Any]:
         config = self.config
         info = self.pipeline.detector.info
-
-        def zone(z: Any) -> dict[str, Any]:
-            out = {"id": z.id, "name": z.name, "polygon": [list(p) for p in z.polygon]}
-            if z.capacity is not None:
-                out["capacity"] = z.capacity
-            return out
-
-        return {
-            "schema": 1,
-            "node_id": config.node_id,
-            "name": config.display_name,
-            "sw_version": __version__,
-            "hw_version": hardware_model(),
-            "model": {
-                "name": info.name,
-                "sha256": info.sha256,
-                "input": f"{info.input_size[0]}x{info.input_size[1]}",
-            },
-            "timezone": config.timezone,
-            "capacity": config.capacity,
-            "zones": [zone(z) for z in config.zones],
-            "lines": [
-                {
-                    "id": ln.id,
-                    "name": ln.name,
-                    "start": list(ln.start),
-                    "end": list(ln.end),
-                    "entrance": ln.entrance,
-                }
-                for ln in config.lines
-            ],
-            "displays": [zone(d) for d in config.displays],
-            "shelves": [],
-            "features": {
-                "snapshot": config.privacy.snapshots,
-                "personas": config.personas.enabled,
-                "attention": config.features.attention,
-                "mood": config.features.mood,
-            },
-            "ts": round(self.clock(), 3),
-        }
+        return messages.description(
+            node_id=config.node_id,
+            name=config.display_name,
+            ts=self.clock(),
+            model=messages.Model(
+                info.name, info.sha256, f"{info.input_size[0]}x{info.input_size[1]}"
+            ),
+            hw_version=hardware_model(),
+            timezone=config.timezone,
+            capacity=config.capacity,
+            zones=config.zones,
+            lines=config.lines,
+            displays=config.displays,
+            features=messages.Features(
+                snapshot=config.privacy.snapshots,
+                personas=config.personas.enabled,
+                attention=config.features.attention,
+                mood=config.features.mood,
+            ),
+        )
 
     def state(self) -> dict[str, Any]:
-        return {
-            "schema": 1,
-            "ts": round(self.clock(), 3),
-            "day": self.counters.day,
-            "occupancy": self._occupancy,
-            "counters": self.counters.to_contract(self.config.audience.mood_min_impressions),
-            "last_seq": self.counters.last_seq,
-        } | ({"live": self._live} if self.config.personas.enabled else {})
+        occupancy = self._occupancy
+        return messages.state(
+            self.clock(),
+            self.counters,
+            occupancy["total"],
+            occupancy["zones"],
+            staff=occupancy.get("staff"),
+            live=self._live if self.config.personas.enabled else None,
+            mood_min=self.config.audience.mood_min_impressions,
+        )
 
     def health(self) -> dict[str, Any]:
         fps, inference_ms = self.rates.snapshot_and_reset()
@@ -205,27 +186,20 @@ class Node:
             problems.append(f"{stats.dropped} events dropped by the outbox bounds")
         if self.link.last_error:
             problems.append(self.link.last_error)
-        return {
-            "schema": 1,
-            "ts": round(self.clock(), 3),
-            "uptime_s": round(time.monotonic() - self.started, 1),
-            "fps": fps,
-            "inference_ms": inference_ms,
-            "skipped_frames": self.skipped_total,
-            "camera": status.value,
-            "queue": {
-                "depth": stats.depth,
-                "oldest_age_s": stats.oldest_age_s,
-                "dropped": stats.dropped,
-                "bytes": stats.bytes,
-            },
-            "cpu_temp_c": cpu_temperature(),
-            "rss_mb": rss_mb(),
-            "sw_version": __version__,
-            "model": self.pipeline.detector.info.name,
-            "threads": self.config.detection.threads,
-            "problems": problems[:16],
-        }
+        return messages.health(
+            ts=self.clock(),
+            uptime_s=time.monotonic() - self.started,
+            fps=fps,
+            inference_ms=inference_ms,
+            skipped_frames=self.skipped_total,
+            camera=status.value,
+            queue=stats,
+            cpu_temp_c=cpu_temperature(),
+            rss_mb=rss_mb(),
+            model=self.pipeline.detector.info.name,
+            threads=self.config.detection.threads,
+            problems=problems,
+        )
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -238,11 +212,7 @@ class Node:
             self.counters.add_crossing(crossing.line_id, crossing.direction)
             self._append(
                 "crossing",
-                {
-                    "line": crossing.line_id,
-                    "direction": crossing.direction,
-                    "track": crossing.track_id,
-                },
+                messages.crossing(crossing.line_id, crossing.direction, crossing.track_id),
             )
         for visit in update.visits:
             self._record_visit(visit)
@@ -269,18 +239,16 @@ class Node:
                 )
         self._append(
             "visit",
-            {
-                "track": visit.track_id,
-                "started": round(self.clock() - visit.duration_s, 3),
-                "duration_s": round(visit.duration_s, 1),
-                "zones": dwell,
-                "path": list(visit.path)[:64],
-                "crossings": [
-                    {"line": c.line_id, "direction": c.direction} for c in visit.crossings
-                ][:64],
-                "group_size": min(visit.group_size, 50),
-                "persona": visit.persona,
-            },
+            messages.visit(
+                track=visit.track_id,
+                started=self.clock() - visit.duration_s,
+                duration_s=visit.duration_s,
+                zones=dwell,
+                path=visit.path,
+                crossings=[(c.line_id, c.direction) for c in visit.crossings],
+                group_size=min(visit.group_size, 50),
+                persona=visit.persona,
+            ),
         )
 
     def _record_audience(self, result: FrameResult) -> None:
@@ -292,7 +260,17 @@ class Node:
             self._state_dirty = True
         for impression in audience.impressions:
             self.counters.add_impression(impression.display_id, impression_figures(impression))
-            self._append("impression", impression_event(impression, self.config.features))
+            self._append(
+                "impression",
+                messages.impression(
+                    display=impression.display_id,
+                    track=impression.track_id,
+                    duration_s=impression.duration_s,
+                    looked=impression.looked,
+                    offer=impression.offer,
+                    attention_s=impression.attention_s if self.config.features.attention else None,
+                ),
+            )
 
     def _is_visitor(self, visit: VisitSummary) -> bool:
         """Visitors today: people who came in through an entrance line, or — on a node without
@@ -373,17 +351,7 @@ class Node:
             except Exception as err:  # a command must never take the node down
                 LOG.exception("command %s failed", name)
                 error = f"{type(err).__name__}: {err}"
-            self.link.publish(
-                "reply",
-                {
-                    "schema": 1,
-                    "id": command["id"],
-                    "command": name,
-                    "ok": error is None,
-                    "error": error,
-                    "ts": round(self.clock(), 3),
-                },
-            )
+            self.link.publish("reply", messages.reply(command["id"], name, error, self.clock()))
 
     def _command_snapshot(self, command: dict[str, Any]) -> str | None:
         if not self.config.privacy.snapshots:
@@ -434,10 +402,7 @@ class Node:
         self.config = new
         self.pipeline.reconfigure(new)
         lines, zones = self._ids()
-        for line in lines:
-            self.counters.lines.setdefault(line, {"in": 0, "out": 0})
-        for zone in zones:
-            self.counters.dwell.setdefault(zone, [])
+        self.counters.ensure(lines, zones)
         self._occupancy = {"total": self._occupancy["total"], "zones": dict.fromkeys(zones, 0)}
         self.link.set_retained("description", self.description())
         self._state_dirty = True
@@ -453,21 +418,6 @@ def impression_figures(impression: Impression) -> ImpressionFigures:
         mood=impression.mood,
         offer=impression.offer,
     )
-
-
-def impression_event(impression: Impression, features: FeaturesConfig) -> dict[str, Any]:
-    """The impression event's fields. Mood never goes out per person: only in the state's
-    aggregates, so it is left out here; attention time only when attention is on."""
-    fields: dict[str, Any] = {
-        "display": impression.display_id,
-        "track": impression.track_id,
-        "duration_s": round(impression.duration_s, 1),
-        "looked": impression.looked,
-        "offer": impression.offer,
-    }
-    if features.attention:
-        fields["attention_s"] = round(impression.attention_s, 1)
-    return fields
 
 
 def run_node(config_path: str | Path) -> int:

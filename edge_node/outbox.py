@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import messages
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
@@ -101,7 +103,6 @@ class EventQueue:
         fields: dict[str, Any],
         *,
         counters: Callable[[int], dict[str, Any]] | None = None,
-        schema: int = 1,
     ) -> QueuedEvent:
         """Give the event its sequence number and timestamp, store it, and return it.
 
@@ -111,15 +112,7 @@ class EventQueue:
         with self._lock:
             seq = self._next_seq
             now = self._clock()
-            body = {
-                "schema": schema,
-                "stream": self.stream,
-                "seq": seq,
-                "ts": round(now, 3),
-                "type": event_type,
-                **fields,
-            }
-            payload = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+            payload = messages.encode(messages.event(self.stream, seq, now, event_type, fields))
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(

@@ -9,7 +9,6 @@ the installer can check them.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from . import messages
 from .config import NodeConfig
 from .types import Box
 
@@ -48,7 +48,7 @@ class PrivacyMask:
         grey = cv2.cvtColor(
             cv2.resize(image, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
         )
-        return cv2.GaussianBlur(grey, (3, 3), 0)
+        return cv2.GaussianBlur(grey, (3, 3), 0).astype(np.uint8, copy=False)
 
     def learn(self, image: npt.NDArray[np.uint8]) -> None:
         grey = self._small_grey(image)
@@ -82,16 +82,14 @@ class Snapshot:
     people_pixelated: int
 
     def to_contract(self, request_id: str, ts: float) -> dict[str, object]:
-        return {
-            "schema": 1,
-            "id": request_id,
-            "ts": round(ts, 3),
-            "content_type": "image/jpeg",
-            "width": self.width,
-            "height": self.height,
-            "people_pixelated": self.people_pixelated,
-            "image": base64.b64encode(self.jpeg).decode("ascii"),
-        }
+        return messages.snapshot(
+            request_id,
+            ts,
+            jpeg=self.jpeg,
+            width=self.width,
+            height=self.height,
+            people_pixelated=self.people_pixelated,
+        )
 
 
 def _pixel_rect(box: Box, width: int, height: int) -> tuple[int, int, int, int]:

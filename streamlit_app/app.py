@@ -6,18 +6,13 @@ InfluxDB through its module in `streamlit_app/queries/`; this file only wires th
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-# `streamlit run` executes this file as a script, with its own folder on sys.path; the pages
-# import the app as the package `streamlit_app`, as the tests and the benchmark do.
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import streamlit as st
 
-import streamlit as st  # noqa: E402
-
-from streamlit_app import ui  # noqa: E402
+# The pages import the app as the installed package `streamlit_app` (pyproject.toml packages
+# it), as the tests and the benchmark do, whatever folder `streamlit run` starts from.
+from streamlit_app import ui
 
 VIEWS = Path(__file__).resolve().parent / "views"
 

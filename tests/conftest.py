@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Influxd, Mosquitto, VictoriaMetrics
+from storefront_dev.servers import Influxd, Mosquitto, VictoriaMetrics
 
 # The edge node's tests also run in .venv-edge (the node's Python 3.11, no Home Assistant):
 # there, Home Assistant's test plugin and its socket guard are absent.

@@ -26,7 +26,7 @@ def side_value(point: Point, start: Point, end: Point) -> float:
     """s = (x2-x1)*(y-y1) - (y2-y1)*(x-x1), divided by the line's length: a signed distance."""
     (x1, y1), (x2, y2), (x, y) = start, end, point
     length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5
-    return ((x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)) / length
+    return float(((x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)) / length)
 
 
 def segments_cross(p1: Point, p2: Point, q1: Point, q2: Point) -> bool:

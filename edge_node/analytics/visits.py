@@ -76,8 +76,10 @@ class VisitBook:
                 self._open[crossing.track_id].crossings.append(crossing)
         finished = []
         for track_id in ended:
-            visit = self._open.pop(track_id, None)
-            if visit is None or visit.last_seen - visit.started < self.min_visit_s:
+            if track_id not in self._open:
+                continue
+            visit = self._open.pop(track_id)
+            if visit.last_seen - visit.started < self.min_visit_s:
                 continue
             finished.append(
                 VisitSummary(

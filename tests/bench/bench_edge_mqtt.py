@@ -27,8 +27,8 @@ from edge_node.link import Link
 from edge_node.node import Node
 from edge_node.outbox import EventQueue
 from edge_node.pipeline import FrameResult
-from tests.mqtt_probe import Probe
-from tests.servers import Mosquitto
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto
 
 # A busy small shop: 300 visitors an hour, each crossing the door twice and leaving a visit
 # summary — 900 events an hour.

@@ -27,7 +27,7 @@ from custom_components.storefront.influx import InfluxTarget
 from custom_components.storefront.points import PointMaker
 from custom_components.storefront.spool import Spool
 from custom_components.storefront.writer import InfluxWriter
-from tests.servers import Influxd
+from storefront_dev.servers import Influxd
 
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
 CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.servers import Influxd
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-
-from demo_history import backfill
+from storefront_dev.demo_history import backfill
+from storefront_dev.servers import Influxd
 
 TZ = "Europe/Berlin"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,10 +18,9 @@ from typing import Any
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
+from storefront_dev.demo_ha import people_in_view
 
-from demo_ha import people_in_view  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 KEYS = {
     "ha_url",
@@ -135,7 +133,9 @@ def test_make_demo_brings_up_the_whole_system_and_make_stop_ends_it(tmp_path: Pa
 
         # A second `make demo` while this one runs says so and starts nothing.
         again = _run(
-            [str(ROOT / ".venv" / "bin" / "python"), "scripts/demo.py", "--detach"], env, 60
+            [str(ROOT / ".venv" / "bin" / "python"), "-m", "storefront_dev.demo", "--detach"],
+            env,
+            60,
         )
         assert again.returncode == 0
         assert "already running" in again.stdout

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from tests.servers import Mosquitto
+from storefront_dev.servers import Mosquitto
 
 
 def write_clip(
@@ -48,8 +48,8 @@ def short_clip(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.fixture(scope="session")
 def quiet_video(vtest_video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty walkway with sensor noise (see tests/footage.py), 60 frames."""
-    from tests.footage import quiet_clip
+    """An empty walkway with sensor noise (see storefront_dev/footage.py), 60 frames."""
+    from storefront_dev.footage import quiet_clip
 
     return quiet_clip(vtest_video, tmp_path_factory.mktemp("clips") / "quiet.avi", frames=60)
 

@@ -14,9 +14,9 @@ import pytest
 from edge_node.config import MqttConfig
 from edge_node.link import Link, parse_command
 from edge_node.outbox import EventQueue
-from tests.mqtt_probe import Probe
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto, free_port
 from tests.node_contract import contract
-from tests.servers import Mosquitto, free_port
 
 STATE = contract.CONTRACT["definitions"]["state"]["examples"][0]
 

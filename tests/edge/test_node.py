@@ -25,9 +25,9 @@ import pytest
 import yaml
 
 from edge_node.detect import Detector
-from tests.mqtt_probe import Probe
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto
 from tests.node_contract import contract
-from tests.servers import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
 

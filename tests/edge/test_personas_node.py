@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from storefront_dev.servers import Mosquitto
 from tests.edge.test_node import probe_at, start_node, state_of, write_config
 from tests.node_contract import contract
-from tests.servers import Mosquitto
 
 __all__ = ["probe_at", "start_node"]  # fixtures shared with test_node
 

@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge_node.simulator import LAYOUTS, Store, parse_start
-from tests.mqtt_probe import Probe
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto, free_port
+from storefront_dev.simulator import parse_start
+from storefront_dev.synthetic import LAYOUTS, Store
 from tests.node_contract import contract
-from tests.servers import Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EDGE = [sys.executable, "-m", "edge_node"]
@@ -130,7 +131,9 @@ def test_state_matches_the_events_since_local_midnight(week: list[Message]) -> N
             for zone, stats in m["counters"]["dwell"].items():
                 assert stats["count"] == tally[f"dwell:{zone}"]
             for counts in m["counters"].get("impressions", {}).values():
-                assert (counts["passers"], counts["impressions"]) == (
+                # Every simulated passer dwells, so each is an impression; watchers looked.
+                assert (counts["passers"], counts["impressions"], counts["watchers"]) == (
+                    tally["passers"],
                     tally["passers"],
                     tally["looked"],
                 )

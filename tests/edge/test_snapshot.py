@@ -54,7 +54,7 @@ def test_people_the_detector_misses_are_hidden_too(vtest_video: Path) -> None:
     """Checked without the model: every region where a frame differs from the empty walkway
     (the per-pixel median of the video, i.e. where people are) must come out altered."""
     from edge_node.snapshot import PrivacyMask
-    from tests.footage import empty_scene
+    from storefront_dev.footage import empty_scene
 
     empty = cv2.cvtColor(empty_scene(vtest_video), cv2.COLOR_BGR2GRAY).astype(np.int16)
     detector = Detector("bundled", min_score=PRIVACY_MIN_SCORE)

@@ -14,7 +14,7 @@ import requests
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
 from custom_components.storefront.rollup import SLOT_S
-from tests.servers import Influxd
+from storefront_dev.servers import Influxd
 
 HOUR = 1_795_996_800.0  # a round hour (a slot start), 2026-11-30 in UTC, and of 4 hours too
 SLOTS = 4 * SLOT_S  # the buckets compared below

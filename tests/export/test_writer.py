@@ -16,7 +16,7 @@ from custom_components.storefront.influx import InfluxTarget
 from custom_components.storefront.points import PointMaker, line
 from custom_components.storefront.spool import Spool
 from custom_components.storefront.writer import InfluxWriter
-from tests.servers import Influxd
+from storefront_dev.servers import Influxd
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data-model.md"
 EXAMPLES = {k: v["examples"][0] for k, v in CONTRACT["definitions"].items() if "examples" in v}

@@ -7,8 +7,8 @@ import time
 import pytest
 import pytest_socket
 
+from storefront_dev.servers import Influxd
 from tests.grafana import store_day
-from tests.servers import Influxd
 
 DATABASE = "grafana_dashboards"
 EMPTY_DATABASE = "grafana_empty"

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from storefront_dev.servers import Influxd
 from tests.grafana import dashboards as dash
 from tests.grafana.conftest import DATABASE
 from tests.grafana.store_day import HARBOUR, MAIN, NodeDay, StoreDay, midnight
-from tests.servers import Influxd
 
 OVERVIEW = "store-overview.json"
 HEALTH = "node-health.json"

@@ -10,7 +10,7 @@ import urllib.request
 
 import paho.mqtt.client as mqtt
 
-from tests.servers import Influxd, Mosquitto, VictoriaMetrics
+from storefront_dev.servers import Influxd, Mosquitto, VictoriaMetrics
 
 
 def _http(url: str, data: bytes | None = None) -> tuple[int, bytes]:

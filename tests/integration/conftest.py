@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront import identifiers
 from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
-from tests.servers import Mosquitto
+from storefront_dev.servers import Mosquitto
 
 ROOT = "storefront"
 

@@ -24,8 +24,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
+from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import wait_for
-from tests.servers import Mosquitto
 
 pytestmark = pytest.mark.bench
 NODES = [f"bench{i:02d}" for i in range(20)]

@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.storefront.const import CONF_OFFLINE_MINUTES, DOMAIN
 from custom_components.storefront.contract import CONTRACT
+from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import NodePublisher, device_of, wait_for
-from tests.servers import Mosquitto
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 STATE = CONTRACT["definitions"]["state"]["examples"][0]

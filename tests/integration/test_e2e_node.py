@@ -19,9 +19,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.models import NodeData
+from storefront_dev.servers import Mosquitto
 from tests.edge.conftest import write_clip
 from tests.integration.conftest import device_of, wait_for
-from tests.servers import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
 

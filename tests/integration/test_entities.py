@@ -16,9 +16,9 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import NodePublisher, device_of, wait_for
-from tests.mqtt_probe import Probe
-from tests.servers import Mosquitto
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 STATE = CONTRACT["definitions"]["state"]["examples"][0]

@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN, EXPORT_UNREACHABLE_MINUTES
 from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.diagnostics import async_get_config_entry_diagnostics
+from storefront_dev.servers import Influxd, VictoriaMetrics
 from tests.integration.conftest import NodePublisher, wait_for
-from tests.servers import Influxd, VictoriaMetrics
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 STATE = CONTRACT["definitions"]["state"]["examples"][0]

@@ -13,9 +13,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.storefront import contract
 from custom_components.storefront import hub as hub_module
 from custom_components.storefront.const import DOMAIN
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import NodePublisher, wait_for
-from tests.mqtt_probe import Probe
-from tests.servers import Mosquitto
 
 
 def _node_device(hass: HomeAssistant, entry: MockConfigEntry, node_id: str) -> str:

@@ -17,9 +17,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import NodePublisher, wait_for
-from tests.mqtt_probe import Probe
-from tests.servers import Mosquitto
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 ASSETS = Path(__file__).resolve().parents[2] / ".assets"

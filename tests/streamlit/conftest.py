@@ -14,7 +14,7 @@ import pytest_socket
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.servers import Influxd
+from storefront_dev.servers import Influxd
 from tests.streamlit import dataset
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"

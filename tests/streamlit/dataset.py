@@ -1,17 +1,16 @@
 """Two weeks of store traffic, written the way Home Assistant writes it.
 
-Messages start from the contract's own examples (contract.json, `definitions.<kind>.examples`)
-and are validated against its schema; `PointMaker` turns them into line protocol and
-`write_lines` sends them to a real InfluxDB. Every message is also kept as a plain record, so
-a test computes the numbers it expects from what was written, never from the app.
+The traffic comes from the project's one synthetic generator (`storefront_dev.synthetic`), its
+messages built by the node's own message module; each is validated against contract.json,
+`PointMaker` turns it into line protocol and `write_lines` sends it to a real InfluxDB. Every
+message is also kept as a plain record, so a test computes the numbers it expects from what
+was written, never from the app.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import copy
-import random
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import requests
 from custom_components.storefront.contract import CONTRACT, validate
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
+from storefront_dev import synthetic
 
 TZ = "Europe/Berlin"
 DAYS = 16  # today and the 15 days before: a week-over-week comparison for every recent day
@@ -218,193 +218,100 @@ def nearest_rank(values: Sequence[float], percent: float) -> float:
     return ordered[min(max(index, 0), len(ordered) - 1)]
 
 
-def _local(day: date, hour: int, tz: ZoneInfo) -> float:
-    return datetime.combine(day, time(hour), tz).timestamp()
+def _sim_node(index: int, spec: NodeSpec) -> synthetic.SimNode:
+    """The generator's node for a spec: its zones, line, shelf and display, open 8-20 daily."""
+    zones = tuple(
+        synthetic.ZoneSpec(z, z, synthetic.rect(0.25 * i, 0.3, 0.25 * (i + 1), 1.0), 60)
+        for i, z in enumerate(spec.zones)
+    )
+    display = None
+    if spec.display:
+        area = synthetic.rect(0.0, 0.2, 0.3, 0.45)
+        offers = tuple(zip((0.0, 14.0), OFFERS, strict=True))
+        display = synthetic.DisplaySpec(spec.display, spec.display, area, offers, 0.8, 0.4)
+    shelves = ()
+    if spec.shelf:
+        area = synthetic.rect(0.75, 0.35, 0.95, 0.55)
+        products = (("espresso", "Espresso beans"),)
+        shelves = (synthetic.ShelfSpec(spec.shelf, spec.shelf, spec.zones[-1], area, products, 40),)
+    low, high = spec.visitors_per_hour
+    layout = synthetic.Layout(
+        kind=spec.node,
+        title=spec.node,
+        visitors_per_day=(low + high) / 2 * len(OPEN_HOURS),
+        capacity=30,
+        hours=((OPEN_HOURS.start, OPEN_HOURS.stop),) * 7,
+        peaks=synthetic.LAYOUTS[0].peaks,
+        zones=zones,
+        display=display,
+        shelves=shelves,
+        line=spec.line,
+    )
+    return synthetic.SimNode(
+        node_id=spec.node,
+        index=index,
+        layout=layout,
+        scale=1.0,
+        timezone=TZ,
+        synthetic=spec.synthetic,
+        personas=spec.personas,
+        title=f"{spec.node} camera",
+    )
 
 
 def build(now: datetime, seed: int = 7, nodes: Sequence[NodeSpec] = NODES) -> Dataset:
-    """DAYS days of traffic up to `now` (not beyond), for `nodes`."""
+    """DAYS days of traffic up to `now` (not beyond), for `nodes`, from the synthetic generator:
+    every message is validated by the contract, becomes points through `PointMaker` and is
+    kept as a record."""
     tz = ZoneInfo(TZ)
     now = now.astimezone(tz)
-    rng = random.Random(seed)
     data = Dataset(tz=tz, now=now)
     makers: dict[str, PointMaker] = {}
-    for spec in nodes:
+    first = datetime.combine(data.today - timedelta(days=DAYS - 1), time(), tz).timestamp()
+    for index, spec in enumerate(nodes, start=1):
         maker = makers.setdefault(spec.store, PointMaker(spec.store))
-        _node(data, maker, spec, rng)
+        data.lines += maker.availability(spec.node, True, first)
+        store = synthetic.Store.of([_sim_node(index, spec)], seed=seed)
+        messages = store.messages(
+            first, now.timestamp(), state_every_s=STATE_EVERY.total_seconds(), health_every_s=3600
+        )
+        for _node, sent, message in messages:
+            kind = f"event_{message['type']}" if sent == "event" else sent
+            validate(kind, message)
+            data.lines += getattr(maker, sent)(spec.node, message)
+            _record(data, spec, kind, message)
     for maker in makers.values():
         data.lines += maker.rollup()  # the last hourly slots, as the export does on stop
     return data
 
 
-def _node(data: Dataset, maker: PointMaker, spec: NodeSpec, rng: random.Random) -> None:
-    description = example("description")
-    description.update(node_id=spec.node, name=f"{spec.node} camera", timezone=TZ)
-    description["zones"] = [{**description["zones"][0], "id": z, "name": z} for z in spec.zones]
-    description["lines"] = [{**description["lines"][0], "id": spec.line, "name": spec.line}]
-    if spec.synthetic:
-        description["synthetic"] = True
-    data.lines += maker.description(spec.node, validate("description", description))
-    limit = data.now.timestamp()
-    first = data.today - timedelta(days=DAYS - 1)
-    data.lines += maker.availability(spec.node, True, _local(first, 0, data.tz))
-    events: list[tuple[float, str, dict[str, Any]]] = []
-    stays: list[tuple[float, float, dict[str, float]]] = []  # (enter, leave, zone dwell)
+def _record(data: Dataset, spec: NodeSpec, kind: str, message: dict[str, Any]) -> None:
+    """Keep what a message says as a record, for the tests' own arithmetic."""
     common = {"store": spec.store, "node": spec.node, "synthetic": spec.synthetic}
-    for offset in range(DAYS):
-        day = first + timedelta(days=offset)
-        for hour in OPEN_HOURS:
-            for _ in range(rng.randint(*spec.visitors_per_hour)):
-                enter = _local(day, hour, data.tz) + rng.randint(0, 3599) + rng.random()
-                duration = float(rng.randint(20, 900))  # whole seconds: means are exact
-                leave = enter + duration
-                if leave >= limit:
-                    continue
-                zones = {z: float(rng.randint(5, int(duration) // 2)) for z in spec.zones}
-                zones = {z: s for z, s in zones.items() if rng.random() < 0.8}
-                persona = rng.choice(PERSONAS) if spec.personas else None
-                group = rng.choice((1, 1, 1, 2, 3))
-                stays.append((enter, leave, zones))
-                events.append((enter, "crossing", {"line": spec.line, "direction": "in"}))
-                events.append((leave, "crossing", {"line": spec.line, "direction": "out"}))
-                visit = {"duration_s": duration, "zones": zones, "persona": persona}
-                visit |= {"group_size": group, "started": enter}
-                events.append((leave, "visit", visit))
-                data.crossings.append(Crossing(**common, line=spec.line, direction="in", ts=enter))
-                data.crossings.append(Crossing(**common, line=spec.line, direction="out", ts=leave))
-                data.visits.append(
-                    Visit(
-                        **common,
-                        ts=leave,
-                        duration_s=duration,
-                        zones=zones,
-                        persona=persona,
-                        group_size=group,
-                    )
-                )
-                if spec.shelf and rng.random() < 0.3:
-                    change = "taken" if rng.random() < 0.8 else "returned"
-                    at = enter + duration / 2
-                    events.append((at, "shelf", {"shelf": spec.shelf, "change": change}))
-                    data.shelf_changes.append(
-                        ShelfChange(
-                            **common, shelf=spec.shelf, product="espresso", change=change, ts=at
-                        )
-                    )
-            if spec.display:
-                for _ in range(rng.randint(5, 15)):
-                    at = _local(day, hour, data.tz) + rng.randint(0, 3599) + rng.random()
-                    if at >= limit:
-                        continue
-                    looked = rng.random() < 0.4
-                    impression = {
-                        "display": spec.display,
-                        "offer": rng.choice(OFFERS),
-                        "looked": looked,
-                        "duration_s": float(rng.randint(2, 20)),
-                        "attention_s": float(rng.randint(1, 5)) if looked else None,
-                    }
-                    events.append((at, "impression", impression))
-                    data.impressions.append(Impression(**common, ts=at, **impression))
-    events.sort(key=lambda e: e[0])
-    for seq, (ts, kind, fields) in enumerate(events, start=1):
-        data.lines += maker.event(spec.node, _event(kind, seq, ts, fields, rng))
-    _states(data, maker, spec, stays, rng)
-    _health(data, maker, spec, first)
-
-
-def _event(kind: str, seq: int, ts: float, fields: dict[str, Any], rng: random.Random) -> dict:
-    message = example(f"event_{kind}")
-    message.update(seq=seq, ts=round(ts, 3), **fields)
-    if kind == "visit":
-        message["track"] = seq
-        message["path"] = list(fields["zones"])
-        message["started"] = round(fields["started"], 3)
-        message["cart"] = {"taken": [], "returned": []}
-    elif kind == "crossing":
-        message["track"] = seq
-    elif kind == "shelf":
-        message["level"] = round(rng.uniform(0.2, 1.0), 2)
-    elif kind == "impression":
-        message["track"] = seq
-        if message["attention_s"] is None:
-            del message["attention_s"]
-    return validate(f"event_{kind}", message)
-
-
-def _states(
-    data: Dataset,
-    maker: PointMaker,
-    spec: NodeSpec,
-    stays: list[tuple[float, float, dict[str, float]]],
-    rng: random.Random,
-) -> None:
-    """A retained state every STATE_EVERY: occupancy from the visits under way, counters
-    since local midnight, a stock level. Every node reports at the same instants."""
-    mine = [v for v in data.visits if (v.store, v.node) == (spec.store, spec.node)]
-    crossings = [c for c in data.crossings if (c.store, c.node) == (spec.store, spec.node)]
-    visit_times = sorted(v.ts for v in mine)
-    persona_times = {p: sorted(v.ts for v in mine if v.persona == p) for p in PERSONAS}
-    direction_times = {
-        d: sorted(c.ts for c in crossings if c.direction == d) for d in ("in", "out")
-    }
-    stays = sorted(stays)
-    enters = [s[0] for s in stays]
-
-    def since(times: list[float], midnight: float, ts: float) -> int:
-        return bisect.bisect_left(times, ts) - bisect.bisect_left(times, midnight)
-
-    first = data.today - timedelta(days=DAYS - 1)
-    moment = datetime.combine(first, time(), data.tz)
-    level = 1.0
-    common = {"store": spec.store, "node": spec.node, "synthetic": spec.synthetic}
-    while moment < data.now:
-        ts = moment.timestamp()
-        # A stay lasts at most 900 s: only those that began in the last 900 s can be under way.
-        recent = stays[bisect.bisect_left(enters, ts - 900) : bisect.bisect_right(enters, ts)]
-        here = [s for s in recent if s[0] <= ts < s[1]]
-        zones = {z: sum(1 for s in here if z in s[2]) for z in spec.zones}
-        midnight = datetime.combine(moment.date(), time(), data.tz).timestamp()
-        state = example("state")
-        state.update(ts=ts, day=moment.date().isoformat(), last_seq=0)
-        state["occupancy"] = {"total": len(here), "zones": zones}
-        state["counters"] = {
-            "lines": {spec.line: {d: since(t, midnight, ts) for d, t in direction_times.items()}},
-            "visits": since(visit_times, midnight, ts),
-        }
-        if spec.personas:
-            state["counters"]["personas"] = {
-                p: since(t, midnight, ts) for p, t in persona_times.items()
-            }
-        if spec.shelf:
-            if moment.hour == 7 and moment.minute == 0:
-                level = 1.0  # restocked before opening
-            if 8 <= moment.hour < 20 and rng.random() < 0.5:
-                level = max(0.0, level - 0.02)
-            status = "ok" if level > 0.3 else "low"
-            reading = {"level": round(level, 2), "status": status, "taken": 0, "returned": 0}
-            state["stock"] = {spec.shelf: reading}
+    ts = message["ts"]
+    if kind == "event_crossing":
+        data.crossings.append(
+            Crossing(**common, line=message["line"], direction=message["direction"], ts=ts)
+        )
+    elif kind == "event_visit":
+        fields = {k: message[k] for k in ("duration_s", "zones", "persona", "group_size")}
+        data.visits.append(Visit(**common, ts=ts, **fields))
+    elif kind == "event_shelf" and message["change"] in ("taken", "returned"):
+        fields = {k: message[k] for k in ("shelf", "product", "change")}
+        data.shelf_changes.append(ShelfChange(**common, ts=ts, **fields))
+    elif kind == "event_impression":
+        keys = ("display", "offer", "looked", "attention_s", "duration_s")
+        data.impressions.append(Impression(**common, ts=ts, **{k: message[k] for k in keys}))
+    elif kind == "state":
+        occupancy = message["occupancy"]
+        data.occupancy.append(
+            Occupancy(**common, ts=ts, total=occupancy["total"], zones=occupancy["zones"])
+        )
+        for shelf, stock in message.get("stock", {}).items():
+            level, status = stock["level"], stock["status"]
             data.stock.append(
-                StockReading(
-                    **common, shelf=spec.shelf, level=round(level, 2), status=status, ts=ts
-                )
+                StockReading(**common, shelf=shelf, level=level, status=status, ts=ts)
             )
-        else:
-            state.pop("stock", None)
-        data.lines += maker.state(spec.node, validate("state", state))
-        data.occupancy.append(Occupancy(**common, ts=ts, total=len(here), zones=zones))
-        moment += STATE_EVERY
-
-
-def _health(data: Dataset, maker: PointMaker, spec: NodeSpec, first: date) -> None:
-    """An hourly health report (the app does not read it; the database holds it as it would)."""
-    start = datetime.combine(first, time(), data.tz)
-    moment = start
-    while moment < data.now:
-        health = example("health")
-        health.update(ts=moment.timestamp(), uptime_s=(moment - start).total_seconds())
-        data.lines += maker.health(spec.node, validate("health", health))
-        moment += timedelta(hours=1)
 
 
 def create_database(url: str, database: str) -> None:

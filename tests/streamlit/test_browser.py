@@ -16,8 +16,8 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
+from storefront_dev.servers import Influxd, free_port
 from streamlit_app import formatting as fmt
-from tests.servers import Influxd, free_port
 from tests.streamlit import dataset
 
 DATABASE = "streamlit_browser"

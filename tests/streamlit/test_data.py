@@ -15,6 +15,7 @@ import requests
 
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
+from storefront_dev.servers import Influxd, free_port
 from streamlit_app import queries
 from streamlit_app.config import Settings
 from streamlit_app.influxql import (
@@ -24,7 +25,6 @@ from streamlit_app.influxql import (
     InfluxUnreachable,
     to_frame,
 )
-from tests.servers import Influxd, free_port
 from tests.streamlit import dataset
 
 DATABASE = "streamlit_data"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from storefront_dev.servers import Influxd, free_port
 from streamlit_app import formatting as fmt
-from tests.servers import Influxd, free_port
 from tests.streamlit import dataset
 
 DATABASE = "streamlit_pages"
@@ -216,7 +216,8 @@ def test_shelves_show_stock_and_changes(pages_app: AppFactory, store_data: datas
     readings = store_data.select(store_data.stock, first, last)
     assert latest["level"].tolist() == [max(readings, key=lambda r: r.ts).level]
     events = store_data.select(store_data.shelf_changes, first, last)
-    row = changes.iloc[0]
+    # The product's row; restock and low-stock events (no product) have a row of their own.
+    row = changes[changes["product"] == "espresso"].iloc[0]
     assert (row["shelf"], row["product"]) == ("coffee", "espresso")
     assert row["taken"] == sum(1 for e in events if e.change == "taken")
     assert row["returned"] == sum(1 for e in events if e.change == "returned")

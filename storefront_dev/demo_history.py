@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from custom_components.storefront.points import PointMaker
-from edge_node.simulator import Store
+from storefront_dev.synthetic import Store
 
 BATCH_LINES = 10_000
 STATE_EVERY_S = 60.0  # the export samples occupancy once a minute

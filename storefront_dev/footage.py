@@ -3,7 +3,7 @@
 `quiet_clip` is an empty shop at a quiet moment: the walkway of vtest.avi with nobody on it (the
 per-pixel median over frames spread through the video removes the passers-by), plus a little
 sensor noise so consecutive frames are not identical, as with a real camera.
-Run as `python -m tests.footage quiet OUT.avi` to write it for benchmarks.
+Run as `python -m storefront_dev.footage quiet OUT.avi` to write it for benchmarks.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def empty_scene(video: Path, samples: int = 40) -> npt.NDArray[np.uint8]:
         if index in wanted:
             frames.append(frame)
     reader.release()
-    return np.median(np.stack(frames), axis=0).astype(np.uint8)
+    background: npt.NDArray[np.uint8] = np.median(np.stack(frames), axis=0).astype(np.uint8)
+    return background
 
 
 def quiet_clip(video: Path, target: Path, frames: int = 300, seed: int = 7) -> Path:
@@ -47,5 +48,5 @@ def quiet_clip(video: Path, target: Path, frames: int = 300, seed: int = 7) -> P
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] != "quiet":
-        sys.exit("usage: python -m tests.footage quiet VIDEO OUT.avi")
+        sys.exit("usage: python -m storefront_dev.footage quiet VIDEO OUT.avi")
     quiet_clip(Path(sys.argv[2]), Path(sys.argv[3]))

@@ -6,12 +6,12 @@ It starts, each from its own configuration and data under `.run/demo/`:
 - influxd (InfluxDB 1.x) with the database `storefront`;
 - Home Assistant (`.venv/bin/hass -c .run/demo/ha`) with a generated minimal configuration and
   the integration linked in, onboarded without a browser (owner `demo`, a generated password),
-  the MQTT and Storefront entries added and the InfluxDB export switched on (scripts/demo_ha.py);
+  the MQTT and Storefront entries added and the InfluxDB export switched on (`demo_ha.py`);
 - a camera node running the real model on the bundled `vtest.avi` in a loop;
 - the Streamlit analyst app, reading InfluxDB;
 - with `--simulate N` (`make demo SIMULATE=N`), N synthetic nodes (`storefront-edge simulate`),
   and their last `--history-days` days (default 7) written into InfluxDB first, so the analyst
-  app and Grafana have a past to compare with (scripts/demo_history.py).
+  app and Grafana have a past to compare with (`demo_history.py`).
 
 When everything is up it prints the URLs and the login, writes `.run/demo.json` (ha_url,
 ha_token, ha_user, ha_password, streamlit_url, influx_url, influx_db, mqtt_host, mqtt_port) and
@@ -20,8 +20,8 @@ the pids to `.run/demo.pids`; the logs are `.run/demo/*.log`.
 Foreground or detached: by default `make demo` stays in the foreground and shows what the camera
 node publishes every two seconds until Ctrl-C, which stops everything. `--detach`
 (`make demo DETACH=1`) returns as soon as everything is up and leaves it running. Either way
-`make stop` (`scripts/demo.py stop`) stops every process by its pid and waits until each has
-exited.
+`make stop` (`python -m storefront_dev.demo stop`) stops every process by its pid and waits
+until each has exited.
 
 Running it again: while a demo runs, `make demo` says so and prints where it is. Otherwise it
 starts again and reuses what the last run left (Home Assistant's owner, token and entries, the
@@ -43,6 +43,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from storefront_dev.demo_procs import Registry
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN = Path(os.environ.get("STOREFRONT_RUN_DIR") or ROOT / ".run").resolve()
 DEMO = RUN / "demo"
@@ -55,10 +57,6 @@ INFLUX_DB = "storefront"
 PREFERRED_PORTS = {"mqtt": 11883, "influx": 18086, "influx_rpc": 18088, "ha": 18123, "app": 18501}
 UP_TIMEOUT_S = 150.0
 CREDENTIALS = "demo-credentials.json"  # in the HA config dir: the owner's password and token
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from demo_procs import Registry  # noqa: E402
 
 
 def registry() -> Registry:
@@ -92,7 +90,7 @@ def _port_free(port: int) -> bool:
 
 
 def choose_ports() -> dict[str, int]:
-    from tests.servers import free_port
+    from storefront_dev.servers import free_port
 
     path = DEMO / "ports.json"
     try:
@@ -125,7 +123,7 @@ def _http_ok(url: str) -> bool:
     import requests
 
     try:
-        return requests.get(url, timeout=2).ok
+        return bool(requests.get(url, timeout=2).ok)
     except requests.RequestException:
         return False
 
@@ -133,7 +131,7 @@ def _http_ok(url: str) -> bool:
 def start_servers(procs: Registry, ports: dict[str, int]) -> None:
     import requests
 
-    from tests.servers import Influxd, Mosquitto
+    from storefront_dev.servers import Influxd, Mosquitto
 
     broker = Mosquitto(workdir=DEMO / "mosquitto", port=ports["mqtt"])
     broker.workdir.mkdir(parents=True, exist_ok=True)
@@ -150,8 +148,8 @@ def start_servers(procs: Registry, ports: dict[str, int]) -> None:
 
 
 def write_history(ports: dict[str, int], nodes: int, days: int) -> None:
-    """The synthetic nodes' last `days` days, straight into InfluxDB (scripts/demo_history.py)."""
-    from demo_history import backfill
+    """The synthetic nodes' last `days` days, straight into InfluxDB (`demo_history.py`)."""
+    from storefront_dev.demo_history import backfill
 
     began = time.monotonic()
     written, since = backfill(
@@ -173,7 +171,7 @@ def write_history(ports: dict[str, int], nodes: int, days: int) -> None:
 
 
 def start_home_assistant(procs: Registry, port: int) -> None:
-    from demo_ha import write_config
+    from storefront_dev.demo_ha import write_config
 
     config_dir = DEMO / "ha"
     if (config_dir / ".storage" / "auth").exists() and not (config_dir / CREDENTIALS).exists():
@@ -214,7 +212,7 @@ def start_app(procs: Registry, ports: dict[str, int]) -> str:
 
 def set_up_home_assistant(procs: Registry, ports: dict[str, int]) -> dict[str, Any]:
     """Onboarding, token, MQTT and Storefront entries, InfluxDB export; returns the login."""
-    from demo_ha import HomeAssistant
+    from storefront_dev.demo_ha import HomeAssistant
 
     url = f"http://127.0.0.1:{ports['ha']}"
     ha = HomeAssistant(url, DEMO / "ha" / CREDENTIALS)
@@ -231,7 +229,7 @@ def set_up_home_assistant(procs: Registry, ports: dict[str, int]) -> dict[str, A
 
 def wait_until_up(procs: Registry, ha: Any, app_url: str) -> None:
     """Up means: the camera node's people count is in Home Assistant, the app answers."""
-    from demo_ha import people_in_view
+    from storefront_dev.demo_ha import people_in_view
 
     hass = next(p for p in procs.procs if p.name == "home-assistant")
     procs.wait_ready(
@@ -332,7 +330,7 @@ def show(probe: Any) -> str:
 
 def console(procs: Registry, details: dict[str, Any], seconds: float) -> int:
     """Show what the camera node publishes until Ctrl-C, 'make stop' or `seconds`."""
-    from tests.mqtt_probe import Probe
+    from storefront_dev.mqtt_probe import Probe
 
     procs.add_self("console")
     say("Stop with Ctrl-C or 'make stop'.")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 
 class Probe:
@@ -23,13 +24,14 @@ class Probe:
         # A persistent session: the broker keeps QoS 1 messages for the probe while it
         # reconnects (after a broker restart), as Home Assistant's client would need.
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
+            CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
         )
         self.client.on_message = self._on_message
         self.subscribed = threading.Event()  # set once the broker has confirmed the subscription
         self.client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
         self.client.on_subscribe = lambda *_: self.subscribed.set()
-        self.client.reconnect_delay_set(0.1, 0.5)
+        # paho takes fractions of a second here, though its annotations say int.
+        self.client.reconnect_delay_set(0.1, 0.5)  # type: ignore[arg-type]
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 

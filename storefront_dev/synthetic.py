@@ -1,4 +1,14 @@
-"""The store simulator: virtual camera nodes that publish made-up shop traffic by the contract.
+"""The one synthetic-data generator: made-up shop traffic, seeded, as a camera node reports it.
+
+Everything synthetic in the project comes from here: the live store simulator
+(`storefront-edge simulate`, `simulator.py`), the demo's history (`demo_history.py`) and the
+benchmarks. It generates at the level of *events* (people entering, moving between zones,
+passing a display, taking from a shelf, leaving), not of tracks fed through the real analytics:
+turning tracks into events is what the node's tracker and analytics do on real footage, and
+their accuracy is measured there (`make accuracy`); here what matters is a plausible shop day,
+fast enough for 90 days x 10 nodes. What a node *does* with events is not re-implemented: the
+daily counters and their dwell quantiles are the node's `DailyCounters`, and every message is
+built by the node's `edge_node.messages`.
 
 Every simulated node is labelled as such: its id is `sim-<n>`, its description's `name` starts
 with "Synthetic" and carries `"synthetic": true`, so Home Assistant names the device accordingly
@@ -12,38 +22,32 @@ the zones and crosses it out before closing, so `in - out` of the day always equ
 occupancy and nobody leaves who did not enter. Counters run from local midnight, as a real
 node's do.
 
-Two ways to use it:
-
-- `Store(nodes=10, seed=1).messages(start_ts, end_ts)` yields `(node_id, kind, message)` in time
-  order, kind one of "description", "state", "health", "event" — a pure generator for tests and
-  benchmarks. The same seed gives the same messages; a run starting later on the same day
-  gives the same events with the same `seq` (the node's day is simulated from local midnight,
-  and only what happens from `start_ts` on is yielded).
-- `LiveSimulation(store, host, port).run(speed=...)` publishes them to a broker in real time or
-  faster (`storefront-edge simulate`), one MQTT connection per node with the real node's retained
-  availability, Last Will, retained description/state/health and QoS 1 events.
-
-Only the standard library is needed for the generator; paho-mqtt only for the live mode.
+`Store(nodes=10, seed=1).messages(start_ts, end_ts)` yields `(node_id, kind, message)` in time
+order, kind one of "description", "state", "health", "event". The same seed gives the same
+messages; a run starting later on the same day gives the same events with the same `seq` (the
+node's day is simulated from local midnight, and only what happens from `start_ts` on is
+yielded).
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+import functools
 import hashlib
 import heapq
-import json
 import math
 import random
-import threading
-import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import __version__
+from edge_node import messages
+from edge_node.config import LineConfig, ZoneConfig
+from edge_node.counters import DailyCounters, ImpressionFigures
+from edge_node.outbox import QueueStats
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 DEFAULT_TOPIC_ROOT = "storefront"
@@ -65,7 +69,7 @@ Point = tuple[float, float]
 Polygon = tuple[Point, ...]
 
 
-def _rect(x1: float, y1: float, x2: float, y2: float) -> Polygon:
+def rect(x1: float, y1: float, x2: float, y2: float) -> Polygon:
     return ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
 
 
@@ -115,6 +119,7 @@ class Layout:
     zones: tuple[ZoneSpec, ...]
     display: DisplaySpec | None = None
     shelves: tuple[ShelfSpec, ...] = ()
+    line: str = "door"  # the entrance line's id
 
     @property
     def pay_zone(self) -> str:
@@ -133,14 +138,14 @@ LAYOUTS = (
         hours=((9, 19),) * 5 + ((9, 18), None),
         peaks=((10.5, 1.5, 0.6), (12.75, 0.9, 1.0), (17.5, 1.2, 1.2)),
         zones=(
-            ZoneSpec("window", "Window", _rect(0.0, 0.3, 0.35, 1.0), 20, 0.6),
-            ZoneSpec("aisle", "Aisle", _rect(0.35, 0.3, 0.7, 1.0), 45, 0.8),
-            ZoneSpec("counter", "Counter", _rect(0.7, 0.3, 1.0, 1.0), 90, 0.6, capacity=4),
+            ZoneSpec("window", "Window", rect(0.0, 0.3, 0.35, 1.0), 20, 0.6),
+            ZoneSpec("aisle", "Aisle", rect(0.35, 0.3, 0.7, 1.0), 45, 0.8),
+            ZoneSpec("counter", "Counter", rect(0.7, 0.3, 1.0, 1.0), 90, 0.6, capacity=4),
         ),
         display=DisplaySpec(
             "window_display",
             "Window display",
-            _rect(0.0, 0.2, 0.3, 0.45),
+            rect(0.0, 0.2, 0.3, 0.45),
             ((0, "new_arrivals"), (14, "winter_sale")),
             pass_share=0.6,
             look_share=0.35,
@@ -154,14 +159,14 @@ LAYOUTS = (
         hours=((7, 19),) * 5 + ((8, 18), (9, 16)),
         peaks=((8.25, 0.8, 1.0), (12.5, 0.8, 1.6), (15.5, 1.0, 0.7), (17.5, 0.8, 0.5)),
         zones=(
-            ZoneSpec("queue", "Queue", _rect(0.0, 0.3, 0.3, 1.0), 60, 0.6, capacity=8),
-            ZoneSpec("seating", "Seating", _rect(0.3, 0.3, 0.7, 1.0), 900, 0.5),
-            ZoneSpec("counter", "Counter", _rect(0.7, 0.3, 1.0, 1.0), 40, 0.5, capacity=4),
+            ZoneSpec("queue", "Queue", rect(0.0, 0.3, 0.3, 1.0), 60, 0.6, capacity=8),
+            ZoneSpec("seating", "Seating", rect(0.3, 0.3, 0.7, 1.0), 900, 0.5),
+            ZoneSpec("counter", "Counter", rect(0.7, 0.3, 1.0, 1.0), 40, 0.5, capacity=4),
         ),
         display=DisplaySpec(
             "menu_board",
             "Menu board",
-            _rect(0.0, 0.2, 0.4, 0.4),
+            rect(0.0, 0.2, 0.4, 0.4),
             ((0, "breakfast_deal"), (11, "lunch_menu"), (14.5, "coffee_club")),
             pass_share=0.8,
             look_share=0.5,
@@ -171,7 +176,7 @@ LAYOUTS = (
                 "pastry",
                 "Pastry shelf",
                 "counter",
-                _rect(0.75, 0.35, 0.95, 0.55),
+                rect(0.75, 0.35, 0.95, 0.55),
                 (("croissant", "Croissant"), ("muffin", "Muffin")),
                 units=40,
             ),
@@ -185,16 +190,16 @@ LAYOUTS = (
         hours=((8, 20),) * 6 + (None,),
         peaks=((9.5, 1.2, 0.5), (12.5, 0.8, 0.8), (18.0, 1.0, 1.6)),
         zones=(
-            ZoneSpec("produce", "Produce", _rect(0.0, 0.3, 0.3, 1.0), 60, 0.7),
-            ZoneSpec("aisles", "Aisles", _rect(0.3, 0.3, 0.7, 1.0), 120, 0.8),
-            ZoneSpec("checkout", "Checkout", _rect(0.7, 0.3, 1.0, 1.0), 75, 0.5, capacity=6),
+            ZoneSpec("produce", "Produce", rect(0.0, 0.3, 0.3, 1.0), 60, 0.7),
+            ZoneSpec("aisles", "Aisles", rect(0.3, 0.3, 0.7, 1.0), 120, 0.8),
+            ZoneSpec("checkout", "Checkout", rect(0.7, 0.3, 1.0, 1.0), 75, 0.5, capacity=6),
         ),
         shelves=(
             ShelfSpec(
                 "coffee",
                 "Coffee shelf",
                 "aisles",
-                _rect(0.35, 0.35, 0.65, 0.5),
+                rect(0.35, 0.35, 0.65, 0.5),
                 (("espresso", "Espresso beans"), ("filter_coffee", "Filter coffee")),
                 units=48,
             ),
@@ -202,7 +207,7 @@ LAYOUTS = (
                 "snacks",
                 "Snack rack",
                 "checkout",
-                _rect(0.75, 0.35, 0.95, 0.5),
+                rect(0.75, 0.35, 0.95, 0.5),
                 (("chocolate", "Chocolate bar"), ("crisps", "Crisps")),
                 units=60,
             ),
@@ -221,8 +226,9 @@ BEHAVIOUR = {
 }
 
 
-def _polygon(points: Polygon) -> list[list[float]]:
-    return [[x, y] for x, y in points]
+def _zone(item: ZoneSpec | DisplaySpec) -> ZoneConfig:
+    capacity = item.capacity if isinstance(item, ZoneSpec) else None
+    return ZoneConfig(id=item.id, name=item.name, polygon=list(item.polygon), capacity=capacity)
 
 
 @dataclass(frozen=True)
@@ -234,57 +240,60 @@ class SimNode:
     layout: Layout
     scale: float  # traffic relative to the layout's typical day
     timezone: str
+    # Test data sets also simulate nodes that stand for real ones; the store simulator's never do.
+    synthetic: bool = True
+    personas: bool = True  # the node classifies visits into personas
+    title: str | None = None  # the description's name; default "Synthetic <layout> <n>"
 
     @property
     def name(self) -> str:
-        return f"Synthetic {self.layout.title} {self.index}"
+        return self.title or f"Synthetic {self.layout.title} {self.index}"
+
+    @functools.cached_property
+    def _areas(self) -> tuple[list[ZoneConfig], list[LineConfig], list[ZoneConfig]]:
+        _, door_name, start, end = DOOR
+        door = LineConfig(id=self.layout.line, name=door_name, start=start, end=end, entrance=True)
+        display = self.layout.display
+        return (
+            [_zone(zone) for zone in self.layout.zones],
+            [door],
+            [] if display is None else [_zone(display)],
+        )
 
     def description(self, ts: float) -> dict[str, Any]:
-        layout = self.layout
-        door_id, door_name, start, end = DOOR
-        zones = []
-        for zone in layout.zones:
-            item: dict[str, Any] = {"id": zone.id, "name": zone.name}
-            item["polygon"] = _polygon(zone.polygon)
-            if zone.capacity is not None:
-                item["capacity"] = zone.capacity
-            zones.append(item)
-        display = layout.display
-        return {
-            "schema": 1,
-            "node_id": self.node_id,
-            "name": self.name,
-            "sw_version": __version__,
-            "hw_version": "simulated",
-            "model": {"name": MODEL_NAME, "sha256": MODEL_SHA256},
-            "timezone": self.timezone,
-            "capacity": layout.capacity,
-            "zones": zones,
-            "lines": [
-                {
-                    "id": door_id,
-                    "name": door_name,
-                    "start": list(start),
-                    "end": list(end),
-                    "entrance": True,
-                }
+        zones, lines, displays = self._areas
+        return messages.description(
+            node_id=self.node_id,
+            name=self.name,
+            ts=ts,
+            model=messages.Model(MODEL_NAME, MODEL_SHA256),
+            hw_version="simulated",
+            timezone=self.timezone,
+            capacity=self.layout.capacity,
+            zones=zones,
+            lines=lines,
+            displays=displays,
+            shelves=[
+                messages.Shelf(shelf.id, shelf.name, shelf.polygon, shelf.products)
+                for shelf in self.layout.shelves
             ],
-            "displays": []
-            if display is None
-            else [{"id": display.id, "name": display.name, "polygon": _polygon(display.polygon)}],
-            "shelves": [
-                {
-                    "id": shelf.id,
-                    "name": shelf.name,
-                    "polygon": _polygon(shelf.polygon),
-                    "products": [{"id": pid, "name": pname} for pid, pname in shelf.products],
-                }
-                for shelf in layout.shelves
-            ],
-            "features": {"snapshot": False, "personas": True, "attention": True, "mood": False},
-            "synthetic": True,
-            "ts": round(ts, 3),
-        }
+            features=messages.Features(personas=self.personas, attention=True),
+            synthetic=self.synthetic,
+        )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a simulated node publishes: state and health every so often, and (if set) state
+    after a change, at most every `state_min_interval_s`, as a real node does."""
+
+    state_every_s: float = 60.0
+    health_every_s: float = 30.0
+    state_min_interval_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.state_every_s <= 0 or self.health_every_s <= 0:
+            raise ValueError("state_every_s and health_every_s must be positive")
 
 
 class Store:
@@ -313,6 +322,15 @@ class Store:
             for index in range(1, nodes + 1)
         ]
 
+    @classmethod
+    def of(cls, nodes: list[SimNode], seed: int = 1) -> Store:
+        """A store of nodes described by the caller (test data sets), deterministic in `seed`;
+        each node's traffic depends on the seed and its `index`."""
+        store = cls.__new__(cls)
+        store.seed, store.nodes = seed, list(nodes)
+        store.timezone = nodes[0].timezone if nodes else DEFAULT_TIMEZONE
+        return store
+
     @property
     def node_ids(self) -> list[str]:
         return [node.node_id for node in self.nodes]
@@ -334,32 +352,23 @@ class Store:
         `state_min_interval_s`, a node also publishes its state after a change, at most that
         often, as a real node does.
         """
-        if state_every_s <= 0 or health_every_s <= 0:
-            raise ValueError("state_every_s and health_every_s must be positive")
-        if end_ts is not None and end_ts < start_ts:
-            raise ValueError("end_ts is before start_ts")
-        runs = [
-            _NodeRun(
-                node,
-                self.seed,
-                start_ts=start_ts,
-                end_ts=end_ts,
-                state_every_s=state_every_s,
-                health_every_s=health_every_s,
-                state_min_interval_s=state_min_interval_s,
-            ).messages()
-            for node in self.nodes
-        ]
-        for _ts, node_id, kind, message in heapq.merge(*runs, key=itemgetter(0)):
+        schedule = Schedule(state_every_s, health_every_s, state_min_interval_s)
+        runs = self.runs(start_ts, end_ts, schedule)
+        merged = heapq.merge(*(run.messages() for run in runs), key=itemgetter(0))
+        for _ts, node_id, kind, message in merged:
             yield node_id, kind, message
 
-
-def topic(root: str, node_id: str, kind: str, message: dict[str, Any] | None = None) -> str:
-    """The contract's topic for a message of `kind` ("event" needs the message for its type)."""
-    if kind == "event":
-        assert message is not None
-        return f"{root}/{node_id}/event/{message['type']}"
-    return f"{root}/{node_id}/{kind}"
+    def runs(
+        self, start_ts: float, end_ts: float | None, schedule: Schedule, *, numbered: bool = True
+    ) -> list[NodeRun]:
+        """One run per node. `numbered=False` leaves the events' stream and seq to the
+        consumer (a live node's outbox): they come as kind "happening" and are not counted
+        in `last_seq` until the consumer sets it."""
+        if end_ts is not None and end_ts < start_ts:
+            raise ValueError("end_ts is before start_ts")
+        return [
+            NodeRun(node, self.seed, start_ts, end_ts, schedule, numbered) for node in self.nodes
+        ]
 
 
 # --- one day of people ----------------------------------------------------------------------
@@ -376,6 +385,7 @@ class _Person:
     display: tuple[float, float, bool, float] | None = None  # (end, duration, looked, attention)
     taken: list[str] = field(default_factory=list)
     returned: list[str] = field(default_factory=list)
+    leads: bool = True  # the first of a group: the shopping unit is counted with them
 
 
 def _choose(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
@@ -439,7 +449,7 @@ def _plan_path(layout: Layout, persona: str, rng: random.Random) -> list[str]:
         return [zones[0]]
     if persona == "focused_buyer":
         shelf_zones = [shelf.zone for shelf in layout.shelves]
-        first = rng.choice(shelf_zones) if shelf_zones else rng.choice(zones[:-1])
+        first = rng.choice(shelf_zones) if shelf_zones else rng.choice(zones[:-1] or zones)
         return [first, layout.pay_zone] if first != layout.pay_zone else [first]
     if persona == "staff_like":
         return [rng.choice(zones) for _ in range(rng.randint(3, 6))]
@@ -498,93 +508,28 @@ def _plan_visit(
 DAY, START, ZONE_OUT, EXIT, ENTER, ZONE_IN, DISPLAY, SHELF, OPEN, RESTOCK, STATE, HEALTH = range(12)
 
 
-class _Dwell:
-    """Dwell samples of one zone for the day, kept sorted; statistics as the real node has."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self.total = 0.0
-        self._stats: dict[str, Any] | None = {"count": 0, "mean_s": 0.0}
-
-    def add(self, seconds: float) -> None:
-        bisect.insort(self.samples, seconds)
-        self.total += seconds
-        self._stats = None
-
-    def _quantile(self, q: float) -> float:
-        position = q * (len(self.samples) - 1)
-        low = math.floor(position)
-        high = min(low + 1, len(self.samples) - 1)
-        return self.samples[low] + (self.samples[high] - self.samples[low]) * (position - low)
-
-    def stats(self) -> dict[str, Any]:
-        if self._stats is None:
-            self._stats = {
-                "count": len(self.samples),
-                "mean_s": round(self.total / len(self.samples), 1),
-                "p50_s": round(self._quantile(0.5), 1),
-                "p90_s": round(self._quantile(0.9), 1),
-            }
-        return dict(self._stats)
-
-
-@dataclass
-class _Counters:
-    """Everything a node counts since local midnight."""
-
-    day: str
-    layout: Layout
-    lines: dict[str, dict[str, int]] = field(init=False)
-    visits: int = 0
-    dwell: dict[str, _Dwell] = field(init=False)
-    personas: dict[str, int] = field(init=False)
-    impressions: dict[str, dict[str, int]] = field(init=False)
-    shelf_moves: dict[str, dict[str, int]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        layout = self.layout
-        self.lines = {DOOR[0]: {"in": 0, "out": 0}}
-        self.dwell = {zone.id: _Dwell() for zone in layout.zones}
-        self.personas = dict.fromkeys(PERSONAS, 0)
-        displays = [layout.display.id] if layout.display is not None else []
-        self.impressions = {d: {"passers": 0, "impressions": 0} for d in displays}
-        self.shelf_moves = {s.id: {"taken": 0, "returned": 0} for s in layout.shelves}
-
-    def to_contract(self) -> dict[str, Any]:
-        counters: dict[str, Any] = {
-            "lines": {line: dict(counts) for line, counts in self.lines.items()},
-            "visits": self.visits,
-            "dwell": {zone: samples.stats() for zone, samples in self.dwell.items()},
-            "personas": dict(self.personas),
-        }
-        if self.impressions:
-            counters["impressions"] = {d: dict(c) for d, c in self.impressions.items()}
-        return counters
-
-
-class _NodeRun:
+class NodeRun:
     """Simulates one node from local midnight of the start day; yields from `start_ts` on."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (one call site, in `Store.runs`)
         self,
         node: SimNode,
         seed: int,
-        *,
         start_ts: float,
         end_ts: float | None,
-        state_every_s: float,
-        health_every_s: float,
-        state_min_interval_s: float | None,
+        schedule: Schedule,
+        numbered: bool,
     ) -> None:
         self.node = node
+        self.numbered = numbered
         self.layout = node.layout
         self.seed = seed
         self.tz = ZoneInfo(node.timezone)
         self.start_ts = start_ts
         self.end_ts = end_ts
-        self.state_every_s = state_every_s
-        self.health_every_s = health_every_s
-        self.state_min_interval_s = state_min_interval_s
+        self.state_every_s = schedule.state_every_s
+        self.health_every_s = schedule.health_every_s
+        self.state_min_interval_s = schedule.state_min_interval_s
         first_day = dt.datetime.fromtimestamp(start_ts, self.tz).date()
         # A run that begins on another day is a node with fresh storage: a new stream.
         key = f"{seed}:{node.node_id}:{first_day.isoformat()}"
@@ -593,9 +538,12 @@ class _NodeRun:
         self.stock_rng = random.Random(f"{key}:stock")  # drawn from as the day goes by
         self.seq = 0
         self.tracks = 0
-        self.counters = _Counters(first_day.isoformat(), self.layout)
+        self.counters = self._fresh_counters(first_day)
         self.inside: set[int] = set()
         self.zone_people = {zone.id: 0 for zone in self.layout.zones}
+        # Personas of the shoppers in view (staff left out), as a node's provisional mix.
+        self.live: dict[str | None, Counter[str]] = {None: Counter()}
+        self.live |= {zone.id: Counter() for zone in self.layout.zones}
         self.units = {shelf.id: shelf.units for shelf in self.layout.shelves}
         self.restock_due: set[str] = set()
         self.closing_ts = -math.inf
@@ -608,6 +556,21 @@ class _NodeRun:
         self._out: list[tuple[str, dict[str, Any]]] = []
         self._push(_local_ts(first_day, 0, self.tz), DAY, "day", first_day)
         self._push(start_ts, START, "start", None)
+
+    @property
+    def _zone_ids(self) -> list[str]:
+        return [zone.id for zone in self.layout.zones]
+
+    def _fresh_counters(self, day: dt.date) -> DailyCounters:
+        layout = self.layout
+        return DailyCounters.fresh(
+            day.isoformat(),
+            [layout.line],
+            self._zone_ids,
+            personas=PERSONAS if self.node.personas else (),
+            displays=[] if layout.display is None else [layout.display.id],
+            shelves=[shelf.id for shelf in layout.shelves],
+        )
 
     # --- scheduling ---------------------------------------------------------------------
 
@@ -633,8 +596,7 @@ class _NodeRun:
     # --- the day ------------------------------------------------------------------------
 
     def _on_day(self, ts: float, day: dt.date) -> None:
-        if self.counters.day != day.isoformat():
-            self.counters = _Counters(day.isoformat(), self.layout)
+        if self.counters.roll_over(day.isoformat(), [self.layout.line], self._zone_ids):
             self._changed(ts)
         self._push(
             _local_ts(day + dt.timedelta(days=1), 0, self.tz),
@@ -667,14 +629,15 @@ class _NodeRun:
                     group_size=size,
                     segments=[(z, a + lag, b + lag) for z, a, b in segments],
                     display=None if display is None else (display[0] + lag, *display[1:]),
+                    leads=lag == lags[0],
                 )
                 self._schedule(person, rng)
 
     def _schedule(self, person: _Person, rng: random.Random) -> None:
         self._push(person.entered, ENTER, "enter", person)
         for zone, since, until in person.segments:
-            self._push(since, ZONE_IN, "zone_in", zone)
-            self._push(until, ZONE_OUT, "zone_out", zone)
+            self._push(since, ZONE_IN, "zone_in", (zone, person.persona))
+            self._push(until, ZONE_OUT, "zone_out", (zone, person.persona))
             for shelf in self.layout.shelves:
                 if shelf.zone != zone or rng.random() >= BEHAVIOUR[person.persona][1]:
                     continue
@@ -692,16 +655,14 @@ class _NodeRun:
     # --- what people do -----------------------------------------------------------------
 
     def _event(self, ts: float, event_type: str, fields: dict[str, Any]) -> None:
-        self.seq += 1
-        message = {
-            "schema": 1,
-            "stream": self.stream,
-            "seq": self.seq,
-            "ts": round(ts, 3),
-            "type": event_type,
-        }
-        message.update(fields)
-        self._out.append(("event", message))
+        if self.numbered:
+            # Events before `start_ts` are numbered too: a later start continues the same seq.
+            self.seq += 1
+            self.counters.last_seq = self.seq
+            message = messages.event(self.stream, self.seq, ts, event_type, fields)
+            self._out.append(("event", message))
+        elif ts >= self.start_ts:
+            self._out.append(("happening", {"ts": ts, "type": event_type, "fields": fields}))
         self._changed(ts)
 
     def _changed(self, ts: float) -> None:
@@ -716,15 +677,24 @@ class _NodeRun:
 
     def _on_enter(self, ts: float, person: _Person) -> None:
         self.inside.add(person.track)
-        self.counters.lines[DOOR[0]]["in"] += 1
-        self._event(ts, "crossing", {"line": DOOR[0], "direction": "in", "track": person.track})
+        self._in_view(None, person.persona, 1)
+        self.counters.add_crossing(self.layout.line, "in")
+        self._event(ts, "crossing", messages.crossing(self.layout.line, "in", person.track))
 
-    def _on_zone_in(self, ts: float, zone: str) -> None:
+    def _in_view(self, zone: str | None, persona: str, change: int) -> None:
+        if persona != "staff_like":
+            self.live[zone][persona] += change
+
+    def _on_zone_in(self, ts: float, data: tuple[str, str]) -> None:
+        zone, persona = data
         self.zone_people[zone] += 1
+        self._in_view(zone, persona, 1)
         self._changed(ts)
 
-    def _on_zone_out(self, ts: float, zone: str) -> None:
+    def _on_zone_out(self, ts: float, data: tuple[str, str]) -> None:
+        zone, persona = data
         self.zone_people[zone] -= 1
+        self._in_view(zone, persona, -1)
         self._changed(ts)
 
     def _on_display(self, ts: float, person: _Person) -> None:
@@ -735,22 +705,19 @@ class _NodeRun:
         local = dt.datetime.fromtimestamp(ts, self.tz)
         hour = local.hour + local.minute / 60
         offer = [name for since, name in display.offers if since <= hour][-1]
-        counts = self.counters.impressions[display.id]
-        counts["passers"] += 1
-        counts["impressions"] += int(looked)
-        self._event(
-            ts,
-            "impression",
-            {
-                "display": display.id,
-                "track": person.track,
-                "duration_s": round(duration, 1),
-                "looked": looked,
-                "attention_s": attention,
-                "offer": offer,
-                "mood": None,
-            },
+        self.counters.add_passer(display.id)
+        self.counters.add_impression(
+            display.id, ImpressionFigures(looked, attention, duration, None, offer)
         )
+        fields = messages.impression(
+            display=display.id,
+            track=person.track,
+            duration_s=duration,
+            looked=looked,
+            attention_s=attention,
+            offer=offer,
+        )
+        self._event(ts, "impression", fields)
 
     def _level(self, shelf: ShelfSpec) -> float:
         return round(self.units[shelf.id] / shelf.units, 3)
@@ -773,22 +740,13 @@ class _NodeRun:
             # A shelf refilled meanwhile stays full: the item goes back to the stock room.
             self.units[shelf.id] = min(shelf.units, self.units[shelf.id] + 1)
             person.returned.append(product)
-        self.counters.shelf_moves[shelf.id][change] += 1
+        self.counters.add_shelf_move(shelf.id, change)
         level = self._level(shelf)
-        self._event(
-            ts,
-            "shelf",
-            {"shelf": shelf.id, "change": change, "level": level, "product": product,
-             "track": person.track},
-        )  # fmt: skip
+        self._event(ts, "shelf", messages.shelf(shelf.id, change, level, product, person.track))
         status = self._status(shelf)
         if status in (status_before, "ok"):
             return
-        self._event(
-            ts,
-            "shelf",
-            {"shelf": shelf.id, "change": status, "level": level, "product": None, "track": None},
-        )
+        self._event(ts, "shelf", messages.shelf(shelf.id, status, level, None, None))
         if shelf.id not in self.restock_due:  # staff refill it a while later, if still open
             refill = ts + self.stock_rng.uniform(900, 2700)
             if refill < self.closing_ts:
@@ -800,10 +758,7 @@ class _NodeRun:
         if self.units[shelf.id] == shelf.units:
             return
         self.units[shelf.id] = shelf.units
-        self._event(
-            ts, "shelf", {"shelf": shelf.id, "change": "restocked", "level": 1.0, "product": None,
-                          "track": None}
-        )  # fmt: skip
+        self._event(ts, "shelf", messages.shelf(shelf.id, "restocked", 1.0, None, None))
 
     def _on_open(self, ts: float, _data: None) -> None:
         for shelf in self.layout.shelves:  # the morning fill
@@ -813,9 +768,10 @@ class _NodeRun:
         if person.track not in self.inside:
             raise AssertionError(f"track {person.track} leaves without having entered")
         self.inside.discard(person.track)
-        counters = self.counters
-        counters.lines[DOOR[0]]["out"] += 1
-        self._event(ts, "crossing", {"line": DOOR[0], "direction": "out", "track": person.track})
+        self._in_view(None, person.persona, -1)
+        line = self.layout.line
+        self.counters.add_crossing(line, "out")
+        self._event(ts, "crossing", messages.crossing(line, "out", person.track))
         dwell: dict[str, float] = {}
         path: list[str] = []
         for zone, since, until in person.segments:
@@ -823,72 +779,61 @@ class _NodeRun:
             if not path or path[-1] != zone:
                 path.append(zone)
         dwell = {zone: round(seconds, 1) for zone, seconds in dwell.items()}
-        counters.visits += 1
-        counters.personas[person.persona] += 1
-        for zone, seconds in dwell.items():
-            counters.dwell[zone].add(seconds)
-        fields: dict[str, Any] = {
-            "track": person.track,
-            "started": round(person.entered, 3),
-            "duration_s": round(ts - person.entered, 1),
-            "zones": dwell,
-            "path": path[:64],
-            "crossings": [
-                {"line": DOOR[0], "direction": "in"},
-                {"line": DOOR[0], "direction": "out"},
-            ],
-            "group_size": person.group_size,
-            "persona": person.persona,
-        }
-        if self.layout.shelves:
-            fields["cart"] = {"taken": person.taken[:64], "returned": person.returned[:64]}
+        persona = person.persona if self.node.personas else None
+        self.counters.add_visit(dwell)
+        if persona is not None:
+            self.counters.add_persona(persona, new_unit=person.leads, group_size=person.group_size)
+        fields = messages.visit(
+            track=person.track,
+            started=person.entered,
+            duration_s=ts - person.entered,
+            zones=dwell,
+            path=path,
+            crossings=[(line, "in"), (line, "out")],
+            group_size=person.group_size,
+            persona=persona,
+            cart=(person.taken, person.returned) if self.layout.shelves else None,
+        )
         self._event(ts, "visit", fields)
 
     # --- what the node publishes --------------------------------------------------------
 
     def _state(self, ts: float) -> dict[str, Any]:
         self.last_state, self.state_dirty = ts, False
-        message: dict[str, Any] = {
-            "schema": 1,
-            "ts": round(ts, 3),
-            "day": self.counters.day,
-            "occupancy": {"total": len(self.inside), "zones": dict(self.zone_people)},
-            "counters": self.counters.to_contract(),
+        stock = {
+            shelf.id: messages.StockLevel(self._level(shelf), self._status(shelf))
+            for shelf in self.layout.shelves
         }
-        if self.layout.shelves:
-            message["stock"] = {
-                shelf.id: {
-                    "level": self._level(shelf),
-                    "status": self._status(shelf),
-                    **self.counters.shelf_moves[shelf.id],
-                }
-                for shelf in self.layout.shelves
-            }
-        message["last_seq"] = self.seq
-        return message
+        live = None
+        if self.node.personas:
+
+            def mix(counts: Counter[str]) -> dict[str, int]:
+                return {persona: n for persona, n in sorted(counts.items()) if n}
+
+            zones = {zone: mix(c) for zone, c in self.live.items() if zone is not None}
+            live = {"total": mix(self.live[None]), "zones": zones}
+        people = len(self.inside)
+        return messages.state(ts, self.counters, people, self.zone_people, stock, live=live)
 
     def _health(self, ts: float) -> dict[str, Any]:
         rng = self.rng
         busy = bool(self.inside)
         fps = round(rng.uniform(9.6, 10.0), 2)
         self.skipped_frames += int(self.health_every_s * fps * (0.2 if busy else 0.9))
-        return {
-            "schema": 1,
-            "ts": round(ts, 3),
-            "uptime_s": round(ts - self.start_ts, 1),
-            "fps": fps,
-            "inference_ms": round(rng.uniform(8.5, 11.5), 2),
-            "skipped_frames": min(self.skipped_frames, 10_000_000),
-            "camera": "ok",
-            "queue": {"depth": 0, "oldest_age_s": 0.0, "dropped": 0, "bytes": 0},
-            "cpu_temp_c": round(rng.uniform(55, 62) if busy else rng.uniform(47, 52), 1),
-            "cpu_percent": round(rng.uniform(90, 140) if busy else rng.uniform(20, 40), 1),
-            "rss_mb": round(rng.uniform(170, 185), 1),
-            "sw_version": __version__,
-            "model": MODEL_NAME,
-            "threads": 2,
-            "problems": [],
-        }
+        return messages.health(
+            ts=ts,
+            uptime_s=ts - self.start_ts,
+            fps=fps,
+            inference_ms=round(rng.uniform(8.5, 11.5), 2),
+            skipped_frames=min(self.skipped_frames, 10_000_000),
+            camera="ok",
+            queue=QueueStats(depth=0, oldest_age_s=0.0, dropped=0, bytes=0),
+            cpu_temp_c=round(rng.uniform(55, 62) if busy else rng.uniform(47, 52), 1),
+            cpu_percent=round(rng.uniform(90, 140) if busy else rng.uniform(20, 40), 1),
+            rss_mb=round(rng.uniform(170, 185), 1),
+            model=MODEL_NAME,
+            threads=2,
+        )
 
     def _on_start(self, ts: float, _data: None) -> None:
         self._out.append(("description", self.node.description(ts)))
@@ -916,214 +861,3 @@ class _NodeRun:
     def _on_health(self, ts: float, _data: None) -> None:
         self._out.append(("health", self._health(ts)))
         self._push(ts + self.health_every_s, HEALTH, "health", None)
-
-
-# --- live mode: publish to a broker ----------------------------------------------------------
-
-
-class BrokerError(RuntimeError):
-    """The broker cannot be reached or refused a simulated node."""
-
-
-def parse_start(text: str | None, timezone: str) -> float:
-    """`--start`: an ISO date or date-time in the nodes' timezone (None: now)."""
-    if not text:
-        return time.time()
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"--start: {text!r} is not an ISO date or date-time (e.g. 2026-03-06T11:30)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return moment.timestamp()
-
-
-class _NodeClient:
-    """One simulated node's MQTT connection: availability with Last Will, retained messages."""
-
-    def __init__(self, sim: LiveSimulation, node_id: str) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        self.sim = sim
-        self.node_id = node_id
-        self.base = f"{sim.topic_root}/{node_id}"
-        self.retained: dict[str, bytes] = {}
-        self.lock = threading.Lock()
-        self.connected = threading.Event()
-        self.refused: str | None = None
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"storefront-{node_id}", clean_session=True
-        )
-        client.will_set(f"{self.base}/availability", b"offline", qos=1, retain=True)
-        if sim.username is not None:
-            client.username_pw_set(sim.username, sim.password)
-        client.reconnect_delay_set(1, 30)
-        client.max_inflight_messages_set(100)
-        client.on_connect = self._on_connect
-        client.on_disconnect = lambda *_: self.connected.clear()
-        client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
-        self.client = client
-
-    def start(self) -> None:
-        self.client.connect_async(self.sim.host, self.sim.port, self.sim.keepalive_s)
-        self.client.loop_start()
-
-    def _on_connect(
-        self, client: Any, _userdata: Any, _flags: Any, reason: Any, _properties: Any
-    ) -> None:
-        if reason.is_failure:
-            self.refused = str(reason)
-            return
-        client.subscribe([(f"{self.base}/command", 1), ("homeassistant/status", 1)])
-
-    def _on_subscribe(self, client: Any, *_args: Any) -> None:
-        # Online once subscribed, as the real node's link: a command sent at once is not lost.
-        client.publish(f"{self.base}/availability", b"online", qos=1, retain=True)
-        self._republish(client)
-        self.connected.set()
-
-    def _republish(self, client: Any) -> None:
-        with self.lock:
-            retained = dict(self.retained)
-        for kind, body in retained.items():
-            client.publish(f"{self.base}/{kind}", body, qos=1, retain=True)
-
-    def _on_message(self, client: Any, _userdata: Any, message: Any) -> None:
-        if message.topic == "homeassistant/status":
-            if message.payload == b"online":
-                self._republish(client)
-            return
-        from .link import parse_command
-
-        command = parse_command(message.payload)
-        if isinstance(command, str):
-            return
-        reply = {
-            "schema": 1,
-            "id": command["id"],
-            "command": command["command"],
-            "ok": False,
-            "error": "a simulated node does not carry out commands",
-            "ts": round(self.sim.sim_now(), 3),
-        }
-        client.publish(f"{self.base}/reply", _dumps(reply), qos=1)
-
-    def publish(self, kind: str, message: dict[str, Any]) -> None:
-        body = _dumps(message)
-        if kind == "event":
-            self.client.publish(topic(self.sim.topic_root, self.node_id, kind, message), body, 1)
-            return
-        with self.lock:
-            self.retained[kind] = body
-        self.client.publish(f"{self.base}/{kind}", body, qos=1, retain=True)
-
-    def stop(self) -> None:
-        """An orderly goodbye: retained 'offline', then disconnect."""
-        if self.connected.is_set():
-            info = self.client.publish(f"{self.base}/availability", b"offline", 1, retain=True)
-            info.wait_for_publish(timeout=5.0)
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-def _dumps(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
-
-
-class LiveSimulation:
-    """Publishes a `Store` to a broker as its nodes would, in real time or `speed` times faster.
-
-    With `speed` above 1 the simulated clock runs ahead of the wall clock: message timestamps
-    are in the future. Messages are kept in memory while the broker is away (no on-disk queue).
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        host: str = "127.0.0.1",
-        port: int = 1883,
-        topic_root: str = DEFAULT_TOPIC_ROOT,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        keepalive_s: int = 30,
-    ) -> None:
-        self.store = store
-        self.host = host
-        self.port = port
-        self.topic_root = topic_root
-        self.username = username
-        self.password = password
-        self.keepalive_s = keepalive_s
-        self._sim0 = time.time()
-        self._wall0 = time.monotonic()
-        self._speed = 1.0
-
-    def sim_now(self) -> float:
-        return self._sim0 + (time.monotonic() - self._wall0) * self._speed
-
-    def run(
-        self,
-        *,
-        speed: float = 1.0,
-        start_ts: float | None = None,
-        seconds: float | None = None,
-        stop: threading.Event | None = None,
-        connect_timeout_s: float = 15.0,
-    ) -> dict[str, int]:
-        """Publish until `seconds` of wall-clock time have passed or `stop` is set.
-
-        Returns how many messages of each kind were published.
-        """
-        if speed <= 0:
-            raise ValueError(f"speed: {speed} must be positive")
-        stop = stop or threading.Event()
-        start = time.time() if start_ts is None else start_ts
-        end = None if not seconds else start + seconds * speed
-        clients = {node_id: _NodeClient(self, node_id) for node_id in self.store.node_ids}
-        counts: dict[str, int] = {}
-        try:
-            self._connect(clients, connect_timeout_s, stop)
-            self._sim0, self._wall0, self._speed = start, time.monotonic(), speed
-            messages = self.store.messages(
-                start,
-                end,
-                state_every_s=60.0,
-                health_every_s=max(30.0, 5.0 * speed),
-                state_min_interval_s=max(1.0, 0.5 * speed),
-            )
-            for node_id, kind, message in messages:
-                delay = self._wall0 + (message["ts"] - start) / speed - time.monotonic()
-                if (delay > 0 and stop.wait(delay)) or stop.is_set():
-                    break
-                clients[node_id].publish(kind, message)
-                counts[kind] = counts.get(kind, 0) + 1
-        finally:
-            for client in clients.values():
-                client.stop()
-        return counts
-
-    def _connect(
-        self, clients: dict[str, _NodeClient], timeout_s: float, stop: threading.Event
-    ) -> None:
-        for client in clients.values():
-            client.start()
-        deadline = time.monotonic() + timeout_s
-        for client in clients.values():
-            while not client.connected.wait(0.05):
-                if client.refused is not None:
-                    raise BrokerError(
-                        f"the broker {self.host}:{self.port} refused {client.node_id}: "
-                        f"{client.refused}"
-                    )
-                if stop.is_set():
-                    return
-                if time.monotonic() > deadline:
-                    raise BrokerError(
-                        f"cannot reach the MQTT broker at {self.host}:{self.port} "
-                        f"within {timeout_s:.0f} s"
-                    )

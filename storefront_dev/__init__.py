@@ -1,0 +1,6 @@
+"""Storefront's development tooling: what the tests, the demo and the benchmarks share.
+
+Server launchers (`servers`), an MQTT probe (`mqtt_probe`), test footage (`footage`), the store
+simulator and its synthetic data (`simulator`) and the demo (`demo*`). Product code never
+imports it, except `storefront-edge simulate`, which runs the simulator.
+"""
