@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from storefront_dev.servers import Mosquitto
 from tests.edge.test_node import probe_at, start_node, write_config  # noqa: F401
 from tests.node_contract import contract
-from storefront_dev.servers import Mosquitto
 
 WALKWAY = [[0.0, 0.3], [1.0, 0.3], [1.0, 1.0], [0.0, 1.0]]
 
