@@ -1,5 +1,5 @@
 """Counters since local midnight: footfall per line, visits and dwell per zone, personas,
-shopping units and groups, staff counted apart, and the display audience.
+shopping units and groups, staff counted apart, the display audience and shelf moves.
 
 They are the authoritative values the node publishes as retained state. They are stored in the
 outbox database in the same transaction as the event that changed them (see `Outbox.record`), so
@@ -41,6 +41,7 @@ class DailyCounters:
     groups: int = 0  # units of two or more people
     staff_visits: int = 0  # staff, counted apart from every shopper figure
     displays: dict[str, DisplayTally] = field(default_factory=dict)
+    shelves: dict[str, dict[str, int]] = field(default_factory=dict)  # taken/returned per shelf
 
     @classmethod
     def fresh(cls, day: str, line_ids: list[str], zone_ids: list[str]) -> DailyCounters:
@@ -53,6 +54,12 @@ class DailyCounters:
     def add_crossing(self, line_id: str, direction: str) -> None:
         counts = self.lines.setdefault(line_id, {"in": 0, "out": 0})
         counts[direction] += 1
+
+    def add_shelf_move(self, shelf_id: str, change: str, count: int) -> None:
+        """Items taken or returned (restocking counts as neither: it is staff, not shoppers)."""
+        if change in ("taken", "returned"):
+            moves = self.shelves.setdefault(shelf_id, {"taken": 0, "returned": 0})
+            moves[change] += max(1, count)
 
     def add_visit(self, zone_dwell_s: dict[str, float], *, visitor: bool = True) -> None:
         """A shopper's visit: dwell always, the visitors count only for a visitor."""
@@ -117,6 +124,7 @@ class DailyCounters:
             "groups": self.groups,
             "staff_visits": self.staff_visits,
             "displays": {k: v.to_storage() for k, v in self.displays.items()},
+            "shelves": self.shelves,
         }
 
     @classmethod
@@ -132,6 +140,10 @@ class DailyCounters:
             groups=int(data.get("groups", 0)),
             staff_visits=int(data.get("staff_visits", 0)),
             displays={k: DisplayTally.from_storage(v) for k, v in data.get("displays", {}).items()},
+            shelves={
+                k: {"taken": int(v["taken"]), "returned": int(v["returned"])}
+                for k, v in data.get("shelves", {}).items()
+            },
         )
 
     def roll_over(self, day: str, line_ids: list[str], zone_ids: list[str]) -> bool:
@@ -142,6 +154,7 @@ class DailyCounters:
         self.day, self.lines, self.visits, self.dwell = fresh.day, fresh.lines, 0, fresh.dwell
         self.personas, self.units, self.groups, self.staff_visits = {}, 0, 0, 0
         self.displays = {}
+        self.shelves = {}
         return True
 
 

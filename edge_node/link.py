@@ -29,7 +29,7 @@ from .outbox import EventQueue
 
 LOG = logging.getLogger(__name__)
 
-COMMANDS = ("snapshot", "reset_counters", "reload_config", "now_showing")
+COMMANDS = ("snapshot", "reset_counters", "reload_config", "now_showing", "recalibrate_shelf")
 COMMAND_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_COMMAND_BYTES = 65536
 INFLIGHT_WINDOW = 100  # unacknowledged events on the wire at once

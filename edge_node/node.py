@@ -28,6 +28,7 @@ from .counters import DailyCounters, ImpressionFigures, local_day
 from .link import Link
 from .outbox import EventQueue
 from .pipeline import FrameResult, Pipeline
+from .shelves import ShelfEvent, StockLevel
 from .snapshot import PRIVACY_MIN_SCORE, PrivacyMask, make_snapshot
 from .system import cpu_temperature, hardware_model, rss_mb
 from .types import Frame
@@ -96,6 +97,7 @@ class Node:
         self._occupancy: dict[str, Any] = {"total": 0, "zones": {z.id: 0 for z in config.zones}}
         self._live: dict[str, Any] = {"total": {}, "zones": {}}  # provisional personas in view
         self._staff_now = 0
+        self._stock: list[StockLevel] = []
         self._state_dirty = True
         self._last_state = 0.0
         self._last_health = 0.0
@@ -174,7 +176,15 @@ class Node:
                 for ln in config.lines
             ],
             "displays": [zone(d) for d in config.displays],
-            "shelves": [],
+            "shelves": [
+                {
+                    "id": shelf.id,
+                    "name": shelf.name,
+                    "polygon": [list(p) for p in shelf.polygon],
+                    "products": [{"id": p.id, "name": p.name} for p in shelf.products],
+                }
+                for shelf in config.shelves
+            ],
             "features": {
                 "snapshot": config.privacy.snapshots,
                 "personas": config.personas.enabled,
@@ -191,8 +201,22 @@ class Node:
             "day": self.counters.day,
             "occupancy": self._occupancy,
             "counters": self.counters.to_contract(self.config.audience.mood_min_impressions),
+            "stock": self._stock_contract(),
             "last_seq": self.counters.last_seq,
         } | ({"live": self._live} if self.config.personas.enabled else {})
+
+    def _stock_contract(self) -> dict[str, Any]:
+        """Per shelf: its level and status, today's moves, and each product's level."""
+        stock: dict[str, Any] = {}
+        for level in self._stock:
+            if level.product is None:
+                moves = self.counters.shelves.get(level.shelf, {"taken": 0, "returned": 0})
+                stock[level.shelf] = {"level": level.level, "status": level.status, **moves}
+        for level in self._stock:
+            if level.product is not None and level.shelf in stock:
+                products = stock[level.shelf].setdefault("products", {})
+                products[level.product] = {"level": level.level, "status": level.status}
+        return stock
 
     def health(self) -> dict[str, Any]:
         fps, inference_ms = self.rates.snapshot_and_reset()
@@ -247,6 +271,11 @@ class Node:
         for visit in update.visits:
             self._record_visit(visit)
         self._record_audience(result)
+        for event in result.shelves.events:
+            self._record_shelf(event)
+        if result.shelves.stock:
+            self._stock = list(result.shelves.stock)
+            self._state_dirty = True
         occupancy: dict[str, Any] = {"total": update.total, "zones": dict(update.occupancy)}
         if update.mix is not None:
             self._live = update.mix.to_contract()
@@ -280,6 +309,10 @@ class Node:
                 ][:64],
                 "group_size": min(visit.group_size, 50),
                 "persona": visit.persona,
+                "cart": {
+                    "taken": list(visit.cart.get("taken", ()))[:64],
+                    "returned": list(visit.cart.get("returned", ()))[:64],
+                },
             },
         )
 
@@ -301,6 +334,21 @@ class Node:
         if not entrances:
             return True
         return any(c.line_id in entrances and c.direction == "in" for c in visit.crossings)
+
+    def _record_shelf(self, event: ShelfEvent) -> None:
+        self.counters.add_shelf_move(event.shelf, event.change, event.count)
+        self._append(
+            "shelf",
+            {
+                "shelf": event.shelf,
+                "change": event.change,
+                "level": event.level,
+                "product": event.product,
+                "track": event.track,
+                "magnitude": event.magnitude,
+                "count": event.count,
+            },
+        )
 
     def _append(self, event_type: str, fields: dict[str, Any]) -> None:
         def counters_with(seq: int) -> dict[str, Any]:
@@ -418,6 +466,13 @@ class Node:
         self.outbox.save_counters(self.counters.to_storage())
         self._state_dirty = True
         return None
+
+    def _command_recalibrate_shelf(self, command: dict[str, Any]) -> str | None:
+        args = command.get("args") or {}
+        shelf = args.get("shelf")
+        if shelf is not None and not isinstance(shelf, str):
+            return "args.shelf: give a shelf id, or leave it out to recalibrate every shelf"
+        return self.pipeline.shelves.recalibrate(shelf)
 
     def _command_reload_config(self, _command: dict[str, Any]) -> str | None:
         if self.config_path is None:
