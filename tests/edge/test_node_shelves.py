@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from custom_components.storefront import contract
 from storefront_dev.shelf_scenes import TUNING, compose
 from tests.edge.test_node import NodeProcess
 from tests.mqtt_probe import Probe
+from tests.node_contract import contract
 from tests.servers import Mosquitto
 
 ASSETS = Path(__file__).resolve().parents[2] / ".assets"
