@@ -8,7 +8,7 @@ APP_COVERAGE_MIN := 92
 # The node's coverage from its own tests is 94% (tests/edge, tests/contract); the gate sits below.
 EDGE_COVERAGE_MIN := 92
 
-.PHONY: help setup test lint typecheck pytest pytest-edge demo stop bench bench-ha bench-data bench-app accuracy accuracy-rates screenshots lock clean
+.PHONY: help setup test lint typecheck pytest pytest-edge demo stop bench bench-ha bench-data bench-app accuracy accuracy-rates accuracy-shelves screenshots lock clean
 
 ## setup: Debian packages, Python 3.14 and .venv, the node's Python 3.11 .venv-edge, footage (idempotent)
 setup:
@@ -102,6 +102,11 @@ accuracy-personas: setup
 	$(EDGE) score --eval $(BENCH)/eval_vtest_personas.json --labels tests/data/vtest_personas.json \
 	  --output $(BENCH)/accuracy_vtest_personas.json
 	cat $(BENCH)/accuracy_vtest_personas.json
+
+## accuracy-shelves: shelf changes and stock on the composed scoring scenes (docs/accuracy.md)
+accuracy-shelves: setup
+	mkdir -p $(BENCH)/shelves
+	$(PY) -m storefront_dev.shelf_accuracy .assets $(BENCH)/shelves | tee $(BENCH)/accuracy_shelves.json
 
 ## demo: the whole system on 127.0.0.1 — broker, InfluxDB, Home Assistant, a camera node on the
 ##   bundled footage, the analyst app (storefront_dev/demo.py). In the foreground until Ctrl-C or

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -165,6 +166,57 @@ class LineConfig(_Model):
     def _has_length(self) -> LineConfig:
         if self.start == self.end:
             raise ValueError("start and end are the same point; a line needs two distinct points")
+        return self
+
+
+class ProductConfig(_Model):
+    id: Id
+    name: Name
+    area: Annotated[list[Point], Field(min_length=3, max_length=64)] = Field(
+        description="The product's part of the shelf (normalized polygon; its bounding box "
+        "is split into `facings` columns)."
+    )
+    facings: int = Field(1, ge=1, le=64, description="Items side by side in the area when full.")
+    photo: str | None = Field(None, description="Owner's photo of the product (JPEG/PNG).")
+
+
+class ShelfConfig(_Model):
+    id: Id
+    name: Name
+    polygon: Annotated[list[Point], Field(min_length=3, max_length=64)]
+    products: Annotated[list[ProductConfig], Field(max_length=64)] = []
+    facings: int = Field(4, ge=1, le=64, description="Columns compared when no products given.")
+    settle_s: float = Field(
+        0.5, ge=0, le=600, description="Nobody near the shelf this long before it is looked at."
+    )
+    look_s: float = Field(0.5, gt=0, le=600, description="Time between two quiet looks.")
+    untouched_s: float = Field(
+        5.0, ge=0, le=3600, description="A change no tracked person came near must last this long."
+    )
+    margin: float = Field(
+        0.15, ge=0, le=2, description="A person's box grown by this share of its size."
+    )
+    change_threshold: float = Field(
+        0.6,
+        ge=-1,
+        le=1,
+        description="A facing correlating less than this with its reference has changed.",
+    )
+    min_texture: float = Field(
+        6.0, ge=0, le=128, description="Grey-level spread below which a facing counts as plain."
+    )
+    restock_facings: int = Field(
+        2, ge=2, le=64, description="Facings filled at once that count as restocking."
+    )
+    low_level: Unit = Field(0.34, description="Below this level the stock is low.")
+    low_hysteresis: Unit = Field(0.1, description="Back to ok at low_level + this.")
+    low_after_s: float = Field(60.0, ge=0, le=86400, description="Low this long before reported.")
+
+    @model_validator(mode="after")
+    def _unique_products(self) -> ShelfConfig:
+        ids = [p.id for p in self.products]
+        if len(ids) != len(set(ids)):
+            raise ValueError("products: an id is used twice; product ids must be unique")
         return self
 
 
@@ -329,6 +381,7 @@ class NodeConfig(_Model):
     zones: list[ZoneConfig] = []
     lines: list[LineConfig] = []
     displays: list[ZoneConfig] = []
+    shelves: Annotated[list[ShelfConfig], Field(max_length=32)] = []
     mqtt: MqttConfig | None = None
     outbox: OutboxConfig = OutboxConfig()
     privacy: PrivacyConfig = PrivacyConfig()
@@ -348,7 +401,7 @@ class NodeConfig(_Model):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> NodeConfig:
-        for section in ("zones", "lines", "displays"):
+        for section in ("zones", "lines", "displays", "shelves"):
             seen: set[str] = set()
             for item in getattr(self, section):
                 if item.id in seen:
@@ -447,6 +500,11 @@ def load_config(path: str | Path) -> NodeConfig:
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
+def _resolve_photos(shelf: ShelfConfig, resolve: Callable[[str | None], str | None]) -> ShelfConfig:
+    products = [p.model_copy(update={"photo": resolve(p.photo)}) for p in shelf.products]
+    return shelf.model_copy(update={"products": products})
+
+
 def _resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
     """Relative file paths in the YAML are relative to the YAML file, not to the caller."""
     camera = config.camera
@@ -468,6 +526,7 @@ def _resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
             update={"model": resolve(detection.model), "labels": resolve(detection.labels)}
         ),
         "outbox": config.outbox.model_copy(update={"path": resolve(config.outbox.path)}),
+        "shelves": [_resolve_photos(shelf, resolve) for shelf in config.shelves],
     }
     if config.mqtt is not None:
         mqtt = config.mqtt

@@ -1,5 +1,5 @@
 """Counters since local midnight: footfall per line, visits and dwell per zone, personas,
-shopping units and groups, staff counted apart, and the display audience.
+shopping units and groups, staff counted apart, the display audience and shelf moves.
 
 They are the authoritative values the node publishes as retained state. They are stored in the
 outbox database in the same transaction as the event that changed them (see `Outbox.record`), so
@@ -80,6 +80,12 @@ class DailyCounters:
         counts = self.lines.setdefault(line_id, {"in": 0, "out": 0})
         counts[direction] += 1
 
+    def add_shelf_move(self, shelf_id: str, change: str, count: int = 1) -> None:
+        """Items taken or returned (restocking counts as neither: it is staff, not shoppers)."""
+        if change in ("taken", "returned"):
+            moves = self.shelves.setdefault(shelf_id, {"taken": 0, "returned": 0})
+            moves[change] += max(1, count)
+
     def add_visit(self, zone_dwell_s: dict[str, float], *, visitor: bool = True) -> None:
         """A shopper's visit: dwell always, the visitors count only for a visitor."""
         if visitor:
@@ -95,10 +101,6 @@ class DailyCounters:
         if new_unit:
             self.units += 1
             self.groups += int(group_size > 1)
-
-    def add_shelf_move(self, shelf: str, change: str) -> None:
-        """A product 'taken' from or 'returned' to a shelf."""
-        self.shelves.setdefault(shelf, {"taken": 0, "returned": 0})[change] += 1
 
     def shelf_moves(self, shelf: str) -> dict[str, int]:
         return dict(self.shelves.get(shelf, {"taken": 0, "returned": 0}))

@@ -1,6 +1,6 @@
 """`storefront-edge eval`: replay a video offline, as fast as possible, and report what the node
-would publish for every frame — people in view, line crossings, visits and display impressions —
-without MQTT."""
+would publish for every frame — people in view, line crossings, visits, display impressions, shelf
+changes and stock levels (on change) — without MQTT."""
 
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
     crossings: list[dict[str, Any]] = []
     visits = VisitRows()
     impressions: list[dict[str, Any]] = []
+    shelf_events: list[dict[str, Any]] = []
+    stock: list[dict[str, Any]] = []
     start = time.perf_counter()
     last_index, last_ts = -1, 0.0
     for frame in replay:
@@ -84,6 +86,20 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
         )
         visits.add(frame.index, result.tracks, result.analytics.visits)
         impressions.extend(impression_rows(result.audience))
+        shelf_events.extend(
+            {
+                "frame": e.frame_index,
+                "shelf": e.shelf,
+                "product": e.product,
+                "change": e.change,
+                "track": e.track,
+            }
+            for e in result.shelves.events
+        )
+        stock.extend(
+            {"frame": frame.index, "shelf": s.shelf, "product": s.product, "level": s.level}
+            for s in result.shelves.stock
+        )
         last_index, last_ts = frame.index, frame.timestamp
     final, audience = pipeline.finish(last_ts, last_index)
     visits.close(final.visits)
@@ -101,6 +117,8 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
         "totals": totals,
         "visits": visits.rows,
         "impressions": impressions,
+        "shelf_events": shelf_events,
+        "stock": stock,
     }
 
 

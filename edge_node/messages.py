@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -162,10 +162,11 @@ def description(
 
 @dataclass(frozen=True, slots=True)
 class StockLevel:
-    """One shelf's stock as the state reports it."""
+    """One shelf's stock as the state reports it, with its products' levels where it has them."""
 
     level: float
     status: str  # ok, low, empty
+    products: Mapping[str, tuple[float, str]] = field(default_factory=dict)  # id: (level, status)
 
 
 def state(
@@ -194,13 +195,22 @@ def state(
     }
     if stock:
         message["stock"] = {
-            shelf: {"level": level.level, "status": level.status, **counters.shelf_moves(shelf)}
-            for shelf, level in stock.items()
+            shelf: _stock(level, counters.shelf_moves(shelf)) for shelf, level in stock.items()
         }
     message["last_seq"] = counters.last_seq
     if live is not None:
         message["live"] = dict(live)
     return message
+
+
+def _stock(level: StockLevel, moves: Mapping[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {"level": level.level, "status": level.status, **moves}
+    if level.products:
+        out["products"] = {
+            product: {"level": product_level, "status": status}
+            for product, (product_level, status) in level.products.items()
+        }
+    return out
 
 
 def health(
@@ -303,9 +313,28 @@ def visit(
 
 
 def shelf(
-    shelf_id: str, change: str, level: float, product: str | None, track: int | None
+    shelf_id: str,
+    change: str,
+    level: float,
+    product: str | None,
+    track: int | None,
+    *,
+    magnitude: float | None = None,
+    count: int | None = None,
 ) -> dict[str, Any]:
-    return {"shelf": shelf_id, "change": change, "level": level, "product": product, "track": track}
+    """A shelf change; `magnitude` (share of facings) and `count` where the node measured them."""
+    fields: dict[str, Any] = {
+        "shelf": shelf_id,
+        "change": change,
+        "level": level,
+        "product": product,
+        "track": track,
+    }
+    if magnitude is not None:
+        fields["magnitude"] = magnitude
+    if count is not None:
+        fields["count"] = count
+    return fields
 
 
 def impression(

@@ -28,6 +28,7 @@ from .counters import DailyCounters, ImpressionFigures, local_day
 from .link import Link
 from .outbox import EventQueue
 from .pipeline import FrameResult, Pipeline
+from .shelves import ShelfEvent, StockLevel
 from .snapshot import PRIVACY_MIN_SCORE, PrivacyMask, make_snapshot
 from .system import cpu_temperature, hardware_model, rss_mb
 from .types import Frame
@@ -96,6 +97,7 @@ class Node:
         self._occupancy: dict[str, Any] = {"total": 0, "zones": {z.id: 0 for z in config.zones}}
         self._live: dict[str, Any] = {"total": {}, "zones": {}}  # provisional personas in view
         self._staff_now = 0
+        self._stock: list[StockLevel] = []
         self._state_dirty = True
         self._last_state = 0.0
         self._last_health = 0.0
@@ -155,6 +157,12 @@ class Node:
             zones=config.zones,
             lines=config.lines,
             displays=config.displays,
+            shelves=[
+                messages.Shelf(
+                    shelf.id, shelf.name, shelf.polygon, [(p.id, p.name) for p in shelf.products]
+                )
+                for shelf in config.shelves
+            ],
             features=messages.Features(
                 snapshot=config.privacy.snapshots,
                 personas=config.personas.enabled,
@@ -170,10 +178,25 @@ class Node:
             self.counters,
             occupancy["total"],
             occupancy["zones"],
+            self._stock_levels(),
             staff=occupancy.get("staff"),
             live=self._live if self.config.personas.enabled else None,
             mood_min=self.config.audience.mood_min_impressions,
         )
+
+    def _stock_levels(self) -> dict[str, messages.StockLevel]:
+        """Per shelf: its level and status, and each product's level."""
+        products: dict[str, dict[str, tuple[float, str]]] = {}
+        for level in self._stock:
+            if level.product is not None:
+                products.setdefault(level.shelf, {})[level.product] = (level.level, level.status)
+        return {
+            level.shelf: messages.StockLevel(
+                level.level, level.status, products.get(level.shelf, {})
+            )
+            for level in self._stock
+            if level.product is None
+        }
 
     def health(self) -> dict[str, Any]:
         fps, inference_ms = self.rates.snapshot_and_reset()
@@ -217,6 +240,11 @@ class Node:
         for visit in update.visits:
             self._record_visit(visit)
         self._record_audience(result)
+        for event in result.shelves.events:
+            self._record_shelf(event)
+        if result.shelves.stock:
+            self._stock = list(result.shelves.stock)
+            self._state_dirty = True
         occupancy: dict[str, Any] = {"total": update.total, "zones": dict(update.occupancy)}
         if update.mix is not None:
             self._live = update.mix.to_contract()
@@ -248,6 +276,7 @@ class Node:
                 crossings=[(c.line_id, c.direction) for c in visit.crossings],
                 group_size=min(visit.group_size, 50),
                 persona=visit.persona,
+                cart=(visit.cart.get("taken", ()), visit.cart.get("returned", ())),
             ),
         )
 
@@ -279,6 +308,21 @@ class Node:
         if not entrances:
             return True
         return any(c.line_id in entrances and c.direction == "in" for c in visit.crossings)
+
+    def _record_shelf(self, event: ShelfEvent) -> None:
+        self.counters.add_shelf_move(event.shelf, event.change, event.count)
+        self._append(
+            "shelf",
+            messages.shelf(
+                event.shelf,
+                event.change,
+                event.level,
+                event.product,
+                event.track,
+                magnitude=event.magnitude,
+                count=event.count,
+            ),
+        )
 
     def _append(self, event_type: str, fields: dict[str, Any]) -> None:
         def counters_with(seq: int) -> dict[str, Any]:
@@ -386,6 +430,13 @@ class Node:
         self.outbox.save_counters(self.counters.to_storage())
         self._state_dirty = True
         return None
+
+    def _command_recalibrate_shelf(self, command: dict[str, Any]) -> str | None:
+        args = command.get("args") or {}
+        shelf = args.get("shelf")
+        if shelf is not None and not isinstance(shelf, str):
+            return "args.shelf: give a shelf id, or leave it out to recalibrate every shelf"
+        return self.pipeline.shelves.recalibrate(shelf)
 
     def _command_reload_config(self, _command: dict[str, Any]) -> str | None:
         if self.config_path is None:

@@ -1,4 +1,4 @@
-"""The node's pipeline: motion gate → detect → track → analytics → display audience, per frame.
+"""The node's pipeline: motion gate → detect → track → shelves → analytics → display audience.
 
 Stages talk through the small values in `types.py`; this module only wires them together and
 times them. Capture stays outside: the caller decides where frames come from.
@@ -14,6 +14,7 @@ from .audience import AudienceUpdate, build_audience
 from .config import NodeConfig
 from .detect import Detector
 from .motion import MotionGate, MotionResult
+from .shelves import Shelves, ShelvesUpdate
 from .track import Tracker, TrackerConfig
 from .types import Detection, Frame, Track
 
@@ -26,6 +27,7 @@ class StageTimes:
     motion: float = 0.0
     detect: float = 0.0
     track: float = 0.0
+    shelves: float = 0.0
     analytics: float = 0.0
     audience: float = 0.0  # display zones, and the face reader when attention is on
 
@@ -42,6 +44,7 @@ class FrameResult:
     motion: MotionResult
     invoke_s: float  # time inside the model's invoke (0 when skipped)
     times: StageTimes = field(default_factory=StageTimes)
+    shelves: ShelvesUpdate = field(default_factory=lambda: ShelvesUpdate([], []))
 
 
 def build_tracker(config: NodeConfig) -> Tracker:
@@ -72,6 +75,7 @@ class Pipeline:
         self.tracker = build_tracker(config)
         self.analytics = build_analytics(config)
         self.audience = build_audience(config)
+        self.shelves = Shelves(config.shelves)
         self._min_interval = 1.0 / config.detection.rate_hz if config.detection.rate_hz else 0.0
         self._last_detect: float | None = None
         self._tracks: tuple[Track, ...] = ()
@@ -82,7 +86,9 @@ class Pipeline:
         return self._tracks
 
     def reconfigure(self, config: NodeConfig) -> None:
-        """New zones, lines or analytics settings; tracks carry on, zone state starts afresh."""
+        """New zones, lines, shelves or settings; tracks carry on, zone state starts afresh."""
+        if config.shelves != self.config.shelves:
+            self.shelves = Shelves(config.shelves)  # unchanged shelves keep their references
         self.config = config
         self.analytics = build_analytics(config)
         showing = self.audience.showing
@@ -120,7 +126,18 @@ class Pipeline:
         start = time.perf_counter()
         height, width = frame.image.shape[:2]
         self.analytics.set_frame_size(width, height)
-        update = self.analytics.update(list(self._tracks), ended, frame.timestamp, frame.index)
+        shelves = self.shelves.update(frame.image, self._tracks, frame.timestamp, frame.index)
+        times.shelves = time.perf_counter() - start
+
+        start = time.perf_counter()
+        update = self.analytics.update(
+            list(self._tracks),
+            ended,
+            frame.timestamp,
+            frame.index,
+            shelf_events=shelves.events,
+            held=self.shelves.waiting_on(),
+        )
         times.analytics = time.perf_counter() - start
         start = time.perf_counter()
         audience = self.audience.update(
@@ -138,6 +155,7 @@ class Pipeline:
             motion=motion,
             invoke_s=invoke_s,
             times=times,
+            shelves=shelves,
         )
 
     def finish(self, timestamp: float, frame_index: int) -> tuple[AnalyticsUpdate, AudienceUpdate]:

@@ -6,7 +6,8 @@
 #      and every test tool);
 #   3. the edge node's own venv, .venv-edge, on Python 3.11 (Raspberry Pi OS bookworm's) with
 #      requirements/edge-lock.txt and no Home Assistant;
-#   4. real footage and images, fetched and sha256-checked by scripts/fetch_assets.sh.
+#   4. real footage and images, fetched and sha256-checked by scripts/fetch_assets.sh, and the
+#      demo's shelf clip composed from them (storefront_dev/shelf_scenes.py).
 # Each venv is skipped when its stamp (sha256 of its lock file, pyproject.toml and this script)
 # is unchanged, so a second run reinstalls nothing.
 set -euo pipefail
@@ -121,3 +122,7 @@ install_debian_packages
 install_venv
 install_edge_venv
 "$top/scripts/fetch_assets.sh"
+if [ ! -f "$top/.assets/demo-shelf.truth.json" ]; then
+  echo "setup: composing the demo's shelf clip into .assets/ (about a minute)"
+  (cd "$top" && "$venv/bin/python" -m storefront_dev.shelf_scenes .assets .assets demo-shelf)
+fi

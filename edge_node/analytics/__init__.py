@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ..config import NodeConfig
+from ..shelves import ShelfEvent
 from ..types import Track
 from .lines import CountingLine, Crossing, LineCounter
 from .persona_stage import PersonaMix, PersonaStage
@@ -67,11 +68,20 @@ class Analytics:
             self.personas.set_aspect(width / height)
 
     def update(
-        self, tracks: Sequence[Track], ended: Sequence[int], timestamp: float, frame_index: int
+        self,
+        tracks: Sequence[Track],
+        ended: Sequence[int],
+        timestamp: float,
+        frame_index: int,
+        *,
+        shelf_events: Sequence[ShelfEvent] = (),
+        held: Collection[int] = (),
     ) -> AnalyticsUpdate:
+        """`held`: tracks whose shelf changes are still being looked at (their carts wait)."""
         zone_events = self.zones.update(tracks, ended, timestamp)
         crossings = self.lines.update(tracks, ended, timestamp, frame_index)
-        visits = self.visits.update(tracks, ended, zone_events, crossings, timestamp)
+        self.visits.add_to_carts(shelf_events)
+        visits = self.visits.update(tracks, ended, zone_events, crossings, timestamp, held=held)
         update = AnalyticsUpdate(
             total=len(tracks),
             occupancy=self.zones.occupancy(),

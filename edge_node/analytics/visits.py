@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from ..shelves import ShelfEvent
 from ..types import Track
 from .behaviour import VisitFeatures
 from .lines import Crossing
@@ -26,6 +27,8 @@ class VisitSummary:
     staff: bool = False
     features: VisitFeatures | None = None  # what the persona was decided from (offline use)
     group_tracks: tuple[int, ...] = ()  # the group's track ids: offline evaluation only
+    # Products (or shelves, where no products are set) taken and returned: an anonymous cart.
+    cart: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -40,6 +43,12 @@ class _Visit:
     entered: dict[str, float] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
     crossings: list[Crossing] = field(default_factory=list)
+    cart: dict[str, list[str]] = field(default_factory=dict)
+
+
+# How long a finished visit may wait for a shelf it touched to be seen again, so that what the
+# person took still goes into their cart.
+MAX_HOLD_S = 30.0
 
 
 class VisitBook:
@@ -48,6 +57,22 @@ class VisitBook:
     def __init__(self, min_visit_s: float = 2.0) -> None:
         self.min_visit_s = min_visit_s
         self._open: dict[int, _Visit] = {}
+        self._held: dict[int, tuple[_Visit, float]] = {}  # ended, waiting for a shelf: since
+
+    def add_to_carts(self, events: Iterable[ShelfEvent]) -> None:
+        """A take or return goes into the cart of the visit whose person touched the shelf."""
+        for event in events:
+            visit = self._visit(event.track)
+            if visit is None or event.change not in ("taken", "returned"):
+                continue
+            item = event.product or event.shelf
+            visit.cart.setdefault(event.change, []).extend([item] * max(1, event.count))
+
+    def _visit(self, track_id: int | None) -> _Visit | None:
+        if track_id is None:
+            return None
+        held = self._held.get(track_id)
+        return self._open.get(track_id) or (held[0] if held else None)
 
     def update(
         self,
@@ -56,7 +81,10 @@ class VisitBook:
         zone_events: Iterable[ZoneEvent],
         crossings: Iterable[Crossing],
         timestamp: float,
+        *,
+        held: Collection[int] = (),
     ) -> list[VisitSummary]:
+        """`held`: tracks a shelf still has to look at; their visits end once it has."""
         for track in tracks:
             visit = self._open.setdefault(track.track_id, _Visit(timestamp, timestamp))
             visit.last_seen = timestamp
@@ -74,23 +102,17 @@ class VisitBook:
         for crossing in crossings:
             if crossing.track_id in self._open:
                 self._open[crossing.track_id].crossings.append(crossing)
-        finished = []
         for track_id in ended:
-            if track_id not in self._open:
+            visit = self._open.pop(track_id, None)
+            if visit is not None:
+                self._held[track_id] = (visit, timestamp)
+        finished = []
+        for track_id, (visit, since) in list(self._held.items()):
+            if track_id in held and timestamp - since < MAX_HOLD_S:
                 continue
-            visit = self._open.pop(track_id)
-            if visit.last_seen - visit.started < self.min_visit_s:
-                continue
-            finished.append(
-                VisitSummary(
-                    track_id,
-                    visit.started,
-                    visit.last_seen,
-                    dict(visit.zones),
-                    tuple(visit.path),
-                    tuple(visit.crossings),
-                )
-            )
+            del self._held[track_id]
+            if visit.last_seen - visit.started >= self.min_visit_s:
+                finished.append(_summary(track_id, visit))
         return finished
 
     def so_far(self, track_id: int, now: float) -> tuple[float, dict[str, float], list[str]]:
@@ -103,3 +125,15 @@ class VisitBook:
         for zone_id, since in visit.entered.items():
             zones[zone_id] = zones.get(zone_id, 0.0) + max(0.0, now - since)
         return visit.last_seen - visit.started, zones, list(visit.path)
+
+
+def _summary(track_id: int, visit: _Visit) -> VisitSummary:
+    return VisitSummary(
+        track_id,
+        visit.started,
+        visit.last_seen,
+        dict(visit.zones),
+        tuple(visit.path),
+        tuple(visit.crossings),
+        cart={change: tuple(items) for change, items in visit.cart.items()},
+    )

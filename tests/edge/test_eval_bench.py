@@ -33,8 +33,11 @@ def test_eval_output_has_the_specified_shape(vtest_eval: dict) -> None:
         "totals",
         "visits",
         "impressions",
+        "shelf_events",
+        "stock",
     }
     assert vtest_eval["impressions"] == []  # no display zone configured
+    assert vtest_eval["shelf_events"] == vtest_eval["stock"] == []  # no shelves configured
     assert vtest_eval["frames"] == 795
     assert vtest_eval["fps"] > 0
     assert [c["frame"] for c in vtest_eval["counts"]] == list(range(795))
