@@ -33,21 +33,23 @@ def _gray(image: Image) -> Image:
     if 0 < side < SMALLEST_SIDE:
         scale = SMALLEST_SIDE / side
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    return gray
+    return np.asarray(gray, dtype=np.uint8)
 
 
 class ProductMatcher:
     """Owner photos of a shelf's products, ready to be matched against crops."""
 
     def __init__(self, photos: dict[str, Image], min_inliers: int = 12) -> None:
-        self.sift = cv2.SIFT_create()
+        self.sift = cv2.SIFT.create()
         self.matcher = cv2.BFMatcher(cv2.NORM_L2)
         self.min_inliers = min_inliers
         self.photos = []
         for product, image in photos.items():
             keypoints, descriptors = self.sift.detectAndCompute(_gray(image), None)
             if descriptors is not None and len(keypoints) >= 4:
-                self.photos.append(_Photo(product, tuple(keypoints), descriptors))
+                self.photos.append(
+                    _Photo(product, tuple(keypoints), np.asarray(descriptors, np.float32))
+                )
 
     @classmethod
     def from_config(cls, shelf: ShelfConfig) -> ProductMatcher | None:
@@ -61,7 +63,7 @@ class ProductMatcher:
                     f"shelves[{shelf.id}].products[{product.id}].photo: cannot read "
                     f"{product.photo}; give a JPEG or PNG file"
                 )
-            photos[product.id] = image
+            photos[product.id] = np.asarray(image, dtype=np.uint8)
         return cls(photos) if photos else None
 
     def inliers(
@@ -74,8 +76,8 @@ class ProductMatcher:
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
         if len(good) < 4:
             return len(good) // 2
-        src = np.float32([photo.keypoints[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
-        dst = np.float32([keypoints[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+        src = np.array([photo.keypoints[m.queryIdx].pt for m in good], np.float32).reshape(-1, 1, 2)
+        dst = np.array([keypoints[m.trainIdx].pt for m in good], np.float32).reshape(-1, 1, 2)
         _, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
         return int(mask.sum()) if mask is not None else 0
 
@@ -84,7 +86,8 @@ class ProductMatcher:
         keypoints, descriptors = self.sift.detectAndCompute(_gray(crop), None)
         if descriptors is None or len(keypoints) < 2:
             return {p.product: 0 for p in self.photos}
-        return {p.product: self.inliers(p, tuple(keypoints), descriptors) for p in self.photos}
+        found = np.asarray(descriptors, np.float32)
+        return {p.product: self.inliers(p, tuple(keypoints), found) for p in self.photos}
 
     def best(self, crop: Image) -> str | None:
         """The product whose photo matches the crop, or None when none matches well enough."""

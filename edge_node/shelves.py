@@ -142,7 +142,7 @@ class ShelfWatcher:
     def gray(self, image: npt.NDArray[np.uint8]) -> Gray:
         x1, y1, x2, y2 = self.crop
         patch = cv2.cvtColor(image[y1:y2, x1:x2], cv2.COLOR_BGR2GRAY).astype(np.float32)
-        return cv2.GaussianBlur(patch, (3, 3), 0)
+        return np.asarray(cv2.GaussianBlur(patch, (3, 3), 0), dtype=np.float32)
 
     def touches(self, box: Box) -> bool:
         """Whether a person's box, grown by the margin, overlaps the shelf."""
@@ -165,7 +165,7 @@ class ShelfWatcher:
         if _flat(pa, min_std) and _flat(pb, min_std):
             # Both plain (an empty shelf board): alike unless the brightness moved a lot.
             ratio = (float(pa.mean()) + 1.0) / (float(pb.mean()) + 1.0)
-            return abs(np.log(ratio)) < np.log(1.5)
+            return bool(abs(np.log(ratio)) < np.log(1.5))
         return ncc(pa, pb) >= self.config.change_threshold
 
     def _changed(self, now: Gray, reference: Gray) -> frozenset[tuple[int, int]]:

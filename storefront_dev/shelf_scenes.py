@@ -78,7 +78,7 @@ class _Facing:
 def empty_scene(video: Path, samples: int = 60) -> Image:
     """Per-pixel median over frames spread through the video: the walkway without its people."""
     picks = [frame for index, frame in read_frames(video) if index % (795 // samples) == 0]
-    return np.median(np.stack(picks), axis=0).astype(np.uint8)
+    return np.asarray(np.median(np.stack(picks), axis=0), dtype=np.uint8)
 
 
 def person_mask(frame: Image, background: Image) -> npt.NDArray[np.bool_]:
@@ -100,7 +100,7 @@ def read_frames(video: Path, start: int = 0, count: int = 1 << 30) -> Iterator[t
             if not ok:
                 return
             if index >= start:
-                yield index - start, frame
+                yield index - start, np.asarray(frame, dtype=np.uint8)
             index += 1
     finally:
         reader.release()
@@ -115,7 +115,9 @@ def _facings(scene: ShelfScene, assets: Path) -> list[_Facing]:
         photo = cv2.imread(str(assets / product.photo))
         if photo is None:
             raise FileNotFoundError(f"{assets / product.photo}: run scripts/fetch_assets.sh")
-        image = cv2.resize(photo, (step - 4, height - 4), interpolation=cv2.INTER_AREA)
+        image = np.asarray(
+            cv2.resize(photo, (step - 4, height - 4), interpolation=cv2.INTER_AREA), dtype=np.uint8
+        )
         for _ in range(product.facings):
             facings.append(_Facing(product.id, (x + 2, y + 2, step - 4, height - 4), image))
             x += step

@@ -103,9 +103,8 @@ class VisitBook:
             if crossing.track_id in self._open:
                 self._open[crossing.track_id].crossings.append(crossing)
         for track_id in ended:
-            visit = self._open.pop(track_id, None)
-            if visit is not None:
-                self._held[track_id] = (visit, timestamp)
+            if track_id in self._open:
+                self._held[track_id] = (self._open.pop(track_id), timestamp)
         finished = []
         for track_id, (visit, since) in list(self._held.items()):
             if track_id in held and timestamp - since < MAX_HOLD_S:

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto
 from storefront_dev.shelf_scenes import TUNING, compose
 from tests.edge.test_node import NodeProcess
-from tests.mqtt_probe import Probe
 from tests.node_contract import contract
-from tests.servers import Mosquitto
 
 ASSETS = Path(__file__).resolve().parents[2] / ".assets"
 # Two takes of fruit while vtest's people walk past, 23 s of video.
