@@ -80,8 +80,8 @@ def streamlit_server(
             try:
                 if requests.get(f"{url}/_stcore/health", timeout=1).ok:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or too busy starting up to answer within the second
             if time.monotonic() > deadline:
                 pytest.fail("streamlit did not answer /_stcore/health in time")
             time.sleep(0.2)
