@@ -131,7 +131,11 @@ class Mosquitto(Server):
         conf.write_text(
             f"listener {self.port} 127.0.0.1\n" + self._auth_lines() + "persistence true\n"
             f"persistence_location {self.workdir}/\n"
+            # Saved after every change, not once a second: a subscriber's persistent session then
+            # survives a SIGKILL however soon after subscribing it comes, and the broker keeps
+            # what it accepts for that subscriber while it reconnects.
             "autosave_interval 1\n"
+            "autosave_on_changes true\n"
             "max_queued_messages 100000\n"
             "log_dest stdout\n"
             # Started as root, mosquitto drops to its own user, who cannot write our temp dir.
