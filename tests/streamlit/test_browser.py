@@ -80,7 +80,7 @@ def streamlit_server(
             try:
                 if requests.get(f"{url}/_stcore/health", timeout=1).ok:
                     break
-            except (requests.ConnectionError, requests.Timeout):
+            except requests.RequestException:
                 pass  # not listening yet, or too busy starting up to answer within the second
             if time.monotonic() > deadline:
                 pytest.fail("streamlit did not answer /_stcore/health in time")
