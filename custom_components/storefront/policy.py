@@ -12,7 +12,7 @@ the shape we need. Pure Python, no Home Assistant imports: the offline replay in
 from __future__ import annotations
 
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,6 +23,9 @@ PRIOR_MATCH = 2.0
 # At most this many pseudo-observations flow from an offer's other buckets into a bucket it has
 # seen little of, so a new context starts from what the offer does elsewhere, not from nothing.
 POOL_WEIGHT = 4.0
+# Pseudo-observations at the rate all offers reach in a bucket: a new offer starts from how
+# offers do for this audience, not from an even chance.
+POPULATION_WEIGHT = 2.0
 PROPENSITY_DRAWS = 200
 DECISION_LOG = 500
 HOUR_BUCKETS = (
@@ -117,18 +120,27 @@ def eligible(arms: Iterable[Arm], out_of_stock: Iterable[str]) -> list[Arm]:
 class ThompsonPolicy:
     """Beta-Bernoulli Thompson sampling per offer x context bucket, with its decision log."""
 
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, rng: random.Random | None = None, population_weight: float = POPULATION_WEIGHT
+    ) -> None:
         self._rng = rng or random.Random()
-        # (offer, bucket) -> [successes, failures]
+        self.population_weight = population_weight
+        # [successes, failures] per (offer, bucket), per offer, and per bucket over all offers
         self._counts: dict[tuple[str, str], list[float]] = {}
         self._totals: dict[str, list[float]] = {}
+        self._buckets: dict[str, list[float]] = {}
         self.decisions: deque[Decision] = deque(maxlen=DECISION_LOG)
 
     def posterior(
         self, offer_id: str, bucket: str, base: tuple[float, float] = (1.0, 1.0)
     ) -> tuple[float, float]:
-        """Beta(alpha, beta) for an offer in a bucket: prior, a capped share of the offer's
-        results in other buckets, and its own results here."""
+        """Beta(alpha, beta) for an offer in a bucket: the owner's prior with its even chance
+        replaced by the bucket's rate over all offers, a capped share of the offer's results
+        in other buckets, and its own results here."""
+        pop_s, pop_f = self._buckets.get(bucket, (0.0, 0.0))
+        rate = (pop_s + 1.0) / (pop_s + pop_f + 2.0)
+        w = self.population_weight
+        base = (base[0] - 1.0 + w * rate, base[1] - 1.0 + w * (1.0 - rate))
         own = self._counts.get((offer_id, bucket), [0.0, 0.0])
         total = self._totals.get(offer_id, [0.0, 0.0])
         other_s, other_f = total[0] - own[0], total[1] - own[1]
@@ -139,8 +151,22 @@ class ThompsonPolicy:
             base[1] + own[1] + share * other_f,
         )
 
+    def _params(
+        self, bucket: str, candidates: Mapping[str, tuple[float, float]]
+    ) -> list[tuple[str, float, float]]:
+        return [(o, *self.posterior(o, bucket, base)) for o, base in sorted(candidates.items())]
+
     def _draw(self, params: Sequence[tuple[str, float, float]]) -> str:
         return max(params, key=lambda p: self._rng.betavariate(p[1], p[2]))[0]
+
+    def win_shares(
+        self, bucket: str, candidates: Mapping[str, tuple[float, float]], draws: int
+    ) -> dict[str, float]:
+        """How often each candidate wins in `draws` posterior samples: an unbiased estimate
+        of the probability the policy shows it (what off-policy evaluation needs)."""
+        params = self._params(bucket, candidates)
+        wins = Counter(self._draw(params) for _ in range(draws))
+        return {o: wins[o] / draws for o, _, _ in params}
 
     def choose_in(
         self,
@@ -150,14 +176,15 @@ class ThompsonPolicy:
         draws: int = PROPENSITY_DRAWS,
     ) -> Decision:
         """Pick one of `candidates` (offer id -> prior) for a bucket and log the decision;
-        the propensity is the share of `draws` posterior samples the chosen offer wins."""
+        the propensity is the chosen offer's share of wins among its own draw and `draws` more."""
         if not candidates:
             raise ValueError("candidates: no offer can be shown; add an offer or restock")
-        params = [(o, *self.posterior(o, bucket, base)) for o, base in sorted(candidates.items())]
+        params = self._params(bucket, candidates)
         chosen = self._draw(params)
-        wins = sum(self._draw(params) == chosen for _ in range(draws))
+        shares = self.win_shares(bucket, candidates, draws) if draws > 0 else {}
+        propensity = (shares.get(chosen, 0.0) * draws + 1) / (draws + 1)
         scores = {o: round(a / (a + b), 4) for o, a, b in params}
-        decision = Decision(chosen, bucket, (wins + 1) / (draws + 1), ts, scores)
+        decision = Decision(chosen, bucket, propensity, ts, scores)
         self.decisions.append(decision)
         return decision
 
@@ -175,6 +202,7 @@ class ThompsonPolicy:
         for counts in (
             self._counts.setdefault((offer_id, bucket), [0.0, 0.0]),
             self._totals.setdefault(offer_id, [0.0, 0.0]),
+            self._buckets.setdefault(bucket, [0.0, 0.0]),
         ):
             counts[slot] += weight
 
@@ -182,7 +210,9 @@ class ThompsonPolicy:
         """Drop what was learnt about an offer the owner removed."""
         self._totals.pop(offer_id, None)
         for key in [k for k in self._counts if k[0] == offer_id]:
-            del self._counts[key]
+            s, f = self._counts.pop(key)
+            self._buckets[key[1]][0] -= s
+            self._buckets[key[1]][1] -= f
 
     def to_dict(self) -> dict[str, Any]:
         """The learning state as JSON-ready data, for HA's storage."""
@@ -193,9 +223,14 @@ class ThompsonPolicy:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], rng: random.Random | None = None) -> ThompsonPolicy:
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        rng: random.Random | None = None,
+        population_weight: float = POPULATION_WEIGHT,
+    ) -> ThompsonPolicy:
         """Restore a state written by `to_dict`; a state of another version starts afresh."""
-        policy = cls(rng)
+        policy = cls(rng, population_weight)
         if data.get("version") != STATE_VERSION:
             return policy
         for offer_id, bucket, s, f in data.get("counts", []):

@@ -76,8 +76,9 @@ def test_an_offer_for_an_out_of_stock_product_is_never_chosen() -> None:
     policy = ThompsonPolicy(random.Random(1))
     for _ in range(50):
         policy.reward("cola_promo", context_bucket(MORNING_COMMUTER), True)
+        policy.reward("morning_coffee", context_bucket(MORNING_COMMUTER), False)
     arms = [COLA, COFFEE]
-    assert _shares(policy, arms, MORNING_COMMUTER, 100)["cola_promo"] > 70
+    assert _shares(policy, arms, MORNING_COMMUTER, 100)["cola_promo"] > 90
     chosen = {policy.choose(arms, MORNING_COMMUTER, {"cola"}, 0.0).offer_id for _ in range(200)}
     assert chosen == {"morning_coffee"}
     with pytest.raises(ValueError, match="candidates"):
@@ -92,7 +93,8 @@ def test_a_promoted_product_taken_within_the_window_rewards_the_offer_once() -> 
     ledger.show(Showing("window", "morning_coffee", bucket, since=100.0))
     assert [s.offer_id for s in ledger.product_taken("cola", ts=650.0)] == ["cola_promo"]
     assert ledger.product_taken("cola", ts=660.0) == []
-    assert policy.posterior("cola_promo", bucket) == (2.0, 1.0)
+    # one success for the offer, and the bucket's rate (2/3) for its two prior pseudo-counts
+    assert policy.posterior("cola_promo", bucket) == pytest.approx((1 + 4 / 3, 2 / 3))
     ledger.show(Showing("door", "cola_promo", bucket, since=1000.0, products=frozenset({"cola"})))
     ledger.show(Showing("door", "morning_coffee", bucket, since=1010.0))
     assert ledger.product_taken("cola", ts=1010.0 + 601.0) == []
@@ -107,7 +109,8 @@ def test_impressions_credit_the_offer_on_screen_engaged_or_not() -> None:
     ledger.impression("window", 5.0, looked=False)
     ledger.impression("window", 1.0, looked=True)
     ledger.impression("window", 1.0, looked=False)
-    assert policy.posterior("family_deal", bucket) == (3.0, 2.0)
+    # two engaged, one not: its own counts plus the bucket's rate (3/5) for the prior
+    assert policy.posterior("family_deal", bucket) == pytest.approx((3.2, 1.8))
 
 
 def test_the_learning_state_survives_a_round_trip_through_json() -> None:
@@ -132,5 +135,6 @@ def test_a_removed_offer_is_forgotten() -> None:
     policy = ThompsonPolicy(random.Random(4))
     bucket = context_bucket(AFTERNOON_FAMILY)
     policy.reward("family_deal", bucket, True, weight=3.0)
+    policy.reward("morning_coffee", bucket, False)
     policy.forget("family_deal")
-    assert policy.posterior("family_deal", bucket) == (1.0, 1.0)
+    assert policy.posterior("family_deal", bucket) == pytest.approx((2 / 3, 4 / 3))
