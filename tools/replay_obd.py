@@ -168,7 +168,7 @@ def main() -> None:
     cfg = Settings(args.by_position, args.population_weight, args.draws, args.seed)
     wheel = wheel_path()
     out: dict[str, Any] = {
-        "dataset": "Open Bandit Dataset sample (obp 0.4.1 wheel, Apache-2.0), uniform random logger",
+        "dataset": "Open Bandit Dataset sample (obp 0.4.1, Apache-2.0), uniform random logger",
         "settings": asdict(cfg),
     }
     for campaign in CALIBRATION if args.calibration else EVALUATION:
