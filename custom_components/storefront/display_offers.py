@@ -139,15 +139,18 @@ class DisplayOffers:
         return [live[arm.offer_id] for arm in eligible((o.arm for o in live.values()), empty)]
 
     def audience(self, node_id: str, display_id: str, now: datetime) -> Audience:
-        """The audience of a display from its node's retained state (aggregates only)."""
+        """The audience of a display from its node's retained state (aggregates only): people
+        and the provisional personas of those in view now."""
         node = self.hub.nodes.get(node_id)
         state = node.state if node is not None else None
         if state is None:
             return Audience(0, hour=now.hour)
+        # The display's own zone where the node has one of that id, else the whole view.
         occupancy = state.get("occupancy", {})
         people = occupancy.get("zones", {}).get(display_id, occupancy.get("total", 0))
-        personas = state.get("counters", {}).get("personas", {})
-        return Audience(int(people), dict(personas), 0, now.hour)
+        live = state.get("live", {})
+        personas = live.get("zones", {}).get(display_id, live.get("total", {}))
+        return Audience(int(people), dict(personas), int(personas.get("group", 0)), now.hour)
 
     @callback
     def refresh(self) -> None:
