@@ -15,6 +15,7 @@ from .const import DOMAIN
 from .data import StorefrontConfigEntry, StorefrontData
 from .display_offers import DisplayOffers
 from .hub import StoreHub, StoreOptions
+from .screen import ScreenView
 from .services import async_register_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -31,8 +32,9 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once, whatever stores are added later."""
+    """Register the actions and the screen page once, whatever stores are added later."""
     async_register_services(hass)
+    hass.http.register_view(ScreenView(hass))
     return True
 
 

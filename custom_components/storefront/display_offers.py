@@ -5,6 +5,7 @@ impressions and shelf takes, and the learning state in Home Assistant's storage.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from . import devices
+from . import devices, screen
 from .const import DOMAIN
 from .listeners import Listeners
 from .models import Message
@@ -83,10 +84,12 @@ class DisplayOffers:
         self._listeners: Listeners[()] = Listeners()
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._registered: set[str] = set()  # displays whose device is registered
+        self.secret = ""  # signs the screen URLs; loaded or made in async_start
 
     async def async_start(self) -> None:
         """Restore what was learnt, then follow the hub's nodes and events."""
         stored = await self._store.async_load() or {}
+        self.secret = str(stored.get("secret") or secrets.token_hex(32))
         self.policy = ThompsonPolicy.from_dict(stored.get("policy", {}))
         self.ledger = RewardLedger(self.policy)
         for key, saved in stored.get("displays", {}).items():
@@ -257,8 +260,28 @@ class DisplayOffers:
         self._store.async_delay_save(self._data, SAVE_DELAY_S)
         self._listeners.fire(None)
 
+    def content(self, node_id: str, display_id: str) -> dict[str, Any]:
+        """What a display shows now: the screen page and the select's attributes read this."""
+        slot = self.slots.get(display_key(node_id, display_id))
+        offer = self.catalogue().get(slot.on_screen or "") if slot is not None else None
+        if slot is None or offer is None:
+            return {"offer_id": None, "title": None, "pitch": None, "image": None}
+        return {
+            "offer_id": offer.offer_id,
+            "title": offer.title,
+            "pitch": offer.pitch_for(slot.audience),
+            "image": offer.image or None,
+        }
+
+    def screen_url(self, node_id: str, display_id: str) -> str:
+        """The display's signed screen page (path and query), valid for a year from now."""
+        return screen.signed_path(
+            self.secret, self.entry.entry_id, node_id, display_id, now=dt_util.now().timestamp()
+        )
+
     def _data(self) -> dict[str, Any]:
         return {
+            "secret": self.secret,
             "policy": self.policy.to_dict(),
             "displays": {
                 key: {

@@ -35,15 +35,10 @@ class OfferOnScreen(StorefrontDisplayEntity, SelectEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, object]:
-        offer = self.offer(self.slot.on_screen)
-        if offer is None:
-            return {"offer_id": None}
         return {
-            "offer_id": offer.offer_id,
-            "pitch": offer.pitch_for(self.slot.audience),
-            "image": offer.image or None,
-            "tags": sorted(offer.tags),
+            **self.board.content(self.node_id, self.display_id),
             "pinned": not self.slot.auto,
+            "screen_url": self.board.screen_url(self.node_id, self.display_id),
         }
 
     async def async_select_option(self, option: str) -> None:
