@@ -92,3 +92,13 @@ def display_device(entry_id: str, node_id: str, display_id: str) -> DeviceIdenti
 def display_key(display_id: str, what: str) -> str:
     """The key of a display's entity, e.g. `display_window_offer`."""
     return f"display_{display_id}_{what}"
+
+
+def display_of_device(identifiers: Iterable[DeviceIdentifier]) -> tuple[str, str, str] | None:
+    """(entry id, node id, display id) of a display's device; None for any other device."""
+    for domain, identifier in identifiers:
+        entry_id, _, rest = identifier.partition("_")
+        node_id, _, display_id = rest.partition("/")
+        if domain == DOMAIN and entry_id and node_id and display_id:
+            return entry_id, node_id, display_id
+    return None

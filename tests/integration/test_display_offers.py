@@ -159,3 +159,54 @@ async def test_an_offer_for_an_empty_shelf_is_never_put_on_screen(
     for _ in range(30):
         board.set_auto("entrance", "window_display", True)
         assert board.slots["entrance/window_display"].on_screen == "winter_sale"
+
+
+async def test_offer_changed_is_a_device_trigger_of_the_display(
+    hass: HomeAssistant, node: NodePublisher
+) -> None:
+    from homeassistant.components import automation
+    from homeassistant.components.device_automation import DeviceAutomationType
+    from homeassistant.setup import async_setup_component
+    from pytest_homeassistant_custom_component.common import async_get_device_automations
+
+    entry = _entry(hass)
+    publish_node(node)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    key = "entrance_display_window_display"
+    await wait_for(hass, lambda: _has(hass, entry, key))
+    select = entity_id(hass, entry, f"{key}_offer", "select")
+    await wait_for(hass, lambda: _state(hass, select).state in {"Hot coffee", "Winter sale"})
+    device = next(
+        d
+        for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if identifiers.display_device(entry.entry_id, "entrance", "window_display") in d.identifiers
+    )
+    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device.id)
+    ours = [t for t in triggers if t["domain"] == DOMAIN]
+    assert [t["type"] for t in ours] == ["offer_changed"]
+    fired: list[str] = []
+    hass.services.async_register("test", "offer", lambda call: fired.append(call.data["to"]))
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: {
+                "trigger": {**ours[0], "metadata": {}},
+                "action": {
+                    "service": "test.offer",
+                    "data": {"to": "{{ trigger.to_state.state }}"},
+                },
+            }
+        },
+    )
+    first = _state(hass, select).state
+    second = "Winter sale" if first == "Hot coffee" else "Hot coffee"
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": select, "option": second}, blocking=True
+    )
+    await wait_for(hass, lambda: fired == [second])
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": select, "option": second}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert fired == [second]
