@@ -41,8 +41,10 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
 SAVE_DELAY_S = 10.0
-# The policy chooses again when the audience changes, or after this long on screen.
+# The policy chooses again after this long on screen, or sooner (but not before MIN_SWITCH_S)
+# when the audience changed, so a screen does not flicker as people come and go.
 MIN_SHOW_S = 30.0
+MIN_SWITCH_S = 10.0
 
 
 def display_key(node_id: str, display_id: str) -> str:
@@ -184,7 +186,11 @@ class DisplayOffers:
             showing is None
             or showing.offer_id not in offers
             or ts - showing.since >= MIN_SHOW_S
-            or (slot.decision is not None and slot.decision.bucket != self._bucket(slot))
+            or (
+                ts - showing.since >= MIN_SWITCH_S
+                and slot.decision is not None
+                and slot.decision.bucket != self._bucket(slot)
+            )
         )
         if not due:
             return

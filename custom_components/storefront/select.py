@@ -38,6 +38,7 @@ class OfferOnScreen(StorefrontDisplayEntity, SelectEntity):
         return {
             **self.board.content(self.node_id, self.display_id),
             "pinned": not self.slot.auto,
+            "display": self.display_id,
             "screen_url": self.board.screen_url(self.node_id, self.display_id),
         }
 
