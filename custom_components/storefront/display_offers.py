@@ -23,12 +23,14 @@ from .listeners import Listeners
 from .models import Message
 from .offer_flow import PERSONAS, SUBENTRY_OFFER
 from .offers import Offer, OfferError, parse_offer
+from .points import PointMaker
 from .policy import (
     Audience,
     Decision,
     RewardLedger,
     Showing,
     ThompsonPolicy,
+    bucket_tokens,
     context_bucket,
     eligible,
 )
@@ -224,6 +226,12 @@ class DisplayOffers:
 
     def _show(self, key: str, slot: DisplaySlot, offer: Offer, ts: float) -> None:
         bucket = self._bucket(slot)
+        propensity = slot.decision.propensity if slot.auto and slot.decision else None
+        self._export(
+            lambda maker: maker.offer_shown(
+                slot.node_id, slot.display_id, offer.offer_id, propensity=propensity, ts=ts
+            )
+        )
         self.ledger.show(Showing(key, offer.offer_id, bucket, ts, offer.products))
         slot.on_screen, slot.since = offer.offer_id, ts
         slot.count(offer.offer_id, "shown")
@@ -250,6 +258,7 @@ class DisplayOffers:
             showing = self.ledger.impression(key, event["duration_s"], event["looked"])
             slot = self.slots.get(key)
             if showing is not None and slot is not None:
+                self._export_impression(node_id, event, showing, slot)
                 slot.count(showing.offer_id, "impressions")
                 if event["looked"]:
                     slot.count(showing.offer_id, "watchers")
@@ -261,6 +270,30 @@ class DisplayOffers:
             and self.ledger.product_taken(event["product"], event["ts"])
         ):
             self._changed()
+
+    def _export(self, make: Callable[[PointMaker], list[str]]) -> None:
+        """Points for InfluxDB, when the store exports."""
+        export = self.hub.export
+        if export is not None and export.writer is not None:
+            export.writer.add(make(export.maker))
+
+    def _export_impression(
+        self, node_id: str, event: Message, showing: Showing, slot: DisplaySlot
+    ) -> None:
+        offer = self.catalogue().get(showing.offer_id)
+        _, persona, _, part = bucket_tokens(showing.bucket)
+        engaged = event["looked"] or event["duration_s"] >= self.ledger.engaged_dwell_s
+        self._export(
+            lambda maker: maker.offer_impression(
+                node_id,
+                event,
+                showing.offer_id,
+                offer.tags if offer is not None else (),
+                persona=persona,
+                part_of_day=part,
+                engaged=engaged,
+            )
+        )
 
     def _changed(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY_S)

@@ -101,6 +101,12 @@ def context_bucket(audience: Audience) -> str:
     return "|".join(context_tokens(audience))
 
 
+def bucket_tokens(bucket: str) -> tuple[str, str, str, str]:
+    """The four words back from a bucket key made by `context_bucket`."""
+    size, leading, grouping, part = bucket.split("|")
+    return size, leading, grouping, part
+
+
 def prior(arm: Arm, audience: Audience) -> tuple[float, float]:
     """Beta prior for an offer and audience: flat, plus pseudo-successes for what the owner
     said the offer suits (a tag naming the part of day, size or grouping; a target persona
