@@ -89,11 +89,6 @@ def display_device(entry_id: str, node_id: str, display_id: str) -> DeviceIdenti
     return (DOMAIN, f"{entry_id}_{node_id}/{display_id}")
 
 
-def display_key(display_id: str, what: str) -> str:
-    """The key of a display's entity, e.g. `display_window_offer`."""
-    return f"display_{display_id}_{what}"
-
-
 def display_of_device(identifiers: Iterable[DeviceIdentifier]) -> tuple[str, str, str] | None:
     """(entry id, node id, display id) of a display's device; None for any other device."""
     for domain, identifier in identifiers:
