@@ -89,6 +89,7 @@ class DisplayOffers:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._registered: set[str] = set()  # displays whose device is registered
         self.secret = ""  # signs the screen URLs; loaded or made in async_start
+        self._skipped: set[str] = set()  # subentries whose bad offer was logged
 
     async def async_start(self) -> None:
         """Restore what was learnt, then follow the hub's nodes and events."""
@@ -128,7 +129,9 @@ class DisplayOffers:
             try:
                 offer = parse_offer(str(sub.data.get("offer_id")), sub.data, PERSONAS)
             except OfferError as err:
-                _LOGGER.warning("Offer %s skipped: %s", sub.title, err)
+                if sub.subentry_id not in self._skipped:  # once, not at every state write
+                    self._skipped.add(sub.subentry_id)
+                    _LOGGER.warning("Offer %s skipped: %s", sub.title, err)
                 continue
             offers[offer.offer_id] = offer
         return offers

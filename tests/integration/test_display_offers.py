@@ -5,8 +5,10 @@ credited, an out-of-stock product's offer never shown, and all of it kept across
 from __future__ import annotations
 
 import copy
+from types import MappingProxyType
 from typing import Any
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -210,3 +212,46 @@ async def test_offer_changed_is_a_device_trigger_of_the_display(
     )
     await hass.async_block_till_done()
     assert fired == [second]
+
+
+async def test_a_promoted_product_taken_rewards_the_offer_and_the_switch_hands_back(
+    hass: HomeAssistant, node: NodePublisher
+) -> None:
+    entry = _entry(hass)
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=MappingProxyType({"offer_id": "broken", "title": ""}),
+            subentry_type="offer",
+            title="Broken",
+            unique_id="broken",
+        ),
+    )
+    publish_node(node)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    key = "entrance_display_window_display"
+    await wait_for(hass, lambda: _has(hass, entry, key))
+    board = entry.runtime_data.offers
+    assert set(board.catalogue()) == {"coffee", "winter_sale"}  # the broken one is skipped
+    select = entity_id(hass, entry, f"{key}_offer", "select")
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": select, "option": "Hot coffee"}, blocking=True
+    )
+    showing = board.ledger.on_screen["entrance/window_display"]
+    before = board.policy.posterior("coffee", showing.bucket)
+    taken = {
+        "schema": 1, "stream": "0ff18a0ff18a0ff2", "seq": 1, "ts": showing.since + 60.0,
+        "type": "shelf", "shelf": "counter", "change": "taken", "level": 0.5,
+        "product": "coffee",
+    }  # fmt: skip
+    node.publish("event/shelf", taken)
+    await wait_for(hass, lambda: board.policy.posterior("coffee", showing.bucket) != before)
+    after = board.policy.posterior("coffee", showing.bucket)
+    assert after[0] > before[0]
+    switch = entity_id(hass, entry, f"{key}_automatic", "switch")
+    assert _state(hass, switch).state == "off"
+    await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
+    assert _state(hass, switch).state == "on"
+    assert board.slots["entrance/window_display"].decision is not None
+    await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
+    assert _state(hass, switch).state == "off"
