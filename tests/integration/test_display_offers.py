@@ -17,10 +17,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.storefront import contract, identifiers
 from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
 from custom_components.storefront.contract import CONTRACT
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import ROOT, NodePublisher, wait_for
 from tests.integration.test_entities import entity_id, publish_node
-from tests.mqtt_probe import Probe
-from tests.servers import Mosquitto
 
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
 OFFERS = [
