@@ -8,7 +8,7 @@ APP_COVERAGE_MIN := 92
 # The node's coverage from its own tests is 94% (tests/edge, tests/contract); the gate sits below.
 EDGE_COVERAGE_MIN := 92
 
-.PHONY: help setup test lint typecheck pytest pytest-edge demo stop bench bench-ha bench-data bench-app accuracy accuracy-rates accuracy-shelves screenshots lock clean
+.PHONY: help setup test lint typecheck pytest pytest-edge demo stop bench bench-ha bench-data bench-app bench-offers accuracy accuracy-rates accuracy-shelves screenshots lock clean
 
 ## setup: Debian packages, Python 3.14 and .venv, the node's Python 3.11 .venv-edge, footage (idempotent)
 setup:
@@ -78,6 +78,12 @@ bench-data: setup
 bench-app: setup
 	mkdir -p $(BENCH)
 	$(PY) -m tests.bench.bench_streamlit | tee $(BENCH)/streamlit.json
+
+## bench-offers: the offer policy replayed on the Open Bandit Dataset sample (docs/benchmarks.md)
+bench-offers: setup
+	mkdir -p $(BENCH)
+	$(PY) tools/replay_obd.py --calibration | tee $(BENCH)/offers_calibration.json
+	$(PY) tools/replay_obd.py | tee $(BENCH)/offers.json
 
 ## accuracy: the node's counts on vtest.avi against the hand-made labels (docs/accuracy.md)
 accuracy: setup

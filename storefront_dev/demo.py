@@ -210,6 +210,29 @@ def start_app(procs: Registry, ports: dict[str, int]) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+# The demo store's catalogue: what its window display chooses from.
+DEMO_OFFERS = [
+    {
+        "title": "Morning coffee to go",
+        "pitch": "Good {part_of_day}! A hot coffee for {audience}.",
+        "tags": ["morning", "one"],
+        "personas": ["passer_by"],
+    },
+    {
+        "title": "Winter coats -30 %",
+        "pitch": "Warm up this {part_of_day}: every coat a third off.",
+        "tags": ["evening", "afternoon"],
+        "personas": ["browser", "lingerer"],
+    },
+    {
+        "title": "Family bundle",
+        "pitch": "Shopping together? A treat for {audience}.",
+        "tags": ["group", "few"],
+        "personas": ["group"],
+    },
+]
+
+
 def set_up_home_assistant(procs: Registry, ports: dict[str, int]) -> dict[str, Any]:
     """Onboarding, token, MQTT and Storefront entries, InfluxDB export; returns the login."""
     from storefront_dev.demo_ha import HomeAssistant
@@ -224,12 +247,13 @@ def set_up_home_assistant(procs: Registry, ports: dict[str, int]) -> dict[str, A
     entry_id = ha.ensure_store(STORE_NAME, "storefront")
     influx_url = f"http://127.0.0.1:{ports['influx']}"
     ha.enable_influx_export(entry_id, influx_url, INFLUX_DB)
+    ha.ensure_offers(entry_id, DEMO_OFFERS)
     return {"ha": ha, "url": url, "token": token}
 
 
 def wait_until_up(procs: Registry, ha: Any, app_url: str) -> None:
     """Up means: the camera node's people count is in Home Assistant, the app answers."""
-    from storefront_dev.demo_ha import people_in_view
+    from storefront_dev.demo_ha import people_in_view, screen_urls
 
     hass = next(p for p in procs.procs if p.name == "home-assistant")
     procs.wait_ready(
@@ -237,6 +261,12 @@ def wait_until_up(procs: Registry, ha: Any, app_url: str) -> None:
         lambda: people_in_view(ha.states(), NODE_NAME) is not None,
         UP_TIMEOUT_S,
         f"showing the camera node's people count (node log: {DEMO / 'node.log'})",
+    )
+    procs.wait_ready(
+        hass,
+        lambda: bool(screen_urls(ha.states(), ha.url)),
+        UP_TIMEOUT_S,
+        "showing the window display's offer",
     )
     app = next(p for p in procs.procs if p.name == "streamlit")
     procs.wait_ready(app, lambda: _http_ok(app_url + "/_stcore/health"), 60, "answering")
@@ -282,6 +312,7 @@ def start(args: argparse.Namespace) -> int:
         "influx_db": INFLUX_DB,
         "mqtt_host": "127.0.0.1",
         "mqtt_port": ports["mqtt"],
+        "screen_urls": _screen_urls(ha),
     }
     path = RUN / "demo.json"
     path.write_text(json.dumps(details, indent=2) + "\n")
@@ -291,6 +322,12 @@ def start(args: argparse.Namespace) -> int:
     if args.detach:
         return 0
     return console(procs, details, args.seconds)
+
+
+def _screen_urls(ha: dict[str, Any]) -> dict[str, str]:
+    from storefront_dev.demo_ha import screen_urls
+
+    return screen_urls(ha["ha"].states(), ha["url"])
 
 
 def show_login(details: dict[str, Any], simulate: int = 0) -> None:
@@ -305,6 +342,8 @@ def show_login(details: dict[str, Any], simulate: int = 0) -> None:
     if simulate:
         names = "sim-1" if simulate == 1 else f"sim-1 .. sim-{simulate}"
         say(f"  Synthetic nodes {names} (storefront-edge simulate)")
+    for display, url in details.get("screen_urls", {}).items():
+        say(f"  Screen {display}  {url}")
     say(f"  Token and all of the above: {RUN / 'demo.json'}; logs: {DEMO}/*.log")
 
 

@@ -307,6 +307,32 @@ class HomeAssistant:
     def states(self) -> list[dict[str, Any]]:
         return list(self.call("GET", "/api/states"))
 
+    def ensure_offers(self, entry_id: str, offers: list[dict[str, Any]]) -> None:
+        """Add the example offers the store lacks, through the catalogue's own form."""
+        listing = {"type": "config_entries/subentries/list", "entry_id": entry_id}
+        have = {s["title"] for s in asyncio.run(self._ws(self.state["token"], listing))}
+        for offer in offers:
+            if offer["title"] in have:
+                continue
+            flow = self.call(
+                "POST", "/api/config/config_entries/subentries/flow",
+                {"handler": [entry_id, "offer"]},
+            )  # fmt: skip
+            result = self.call(
+                "POST", f"/api/config/config_entries/subentries/flow/{flow['flow_id']}", offer
+            )
+            if result["type"] != "create_entry":
+                raise SetupError(f"offer {offer['title']}: {result.get('errors')}")
+
+
+def screen_urls(states: list[dict[str, Any]], ha_url: str) -> dict[str, str]:
+    """{display id: signed screen page} from the displays' offer selects."""
+    return {
+        state["attributes"]["display"]: ha_url + state["attributes"]["screen_url"]
+        for state in states
+        if state["entity_id"].startswith("select.") and "screen_url" in state["attributes"]
+    }
+
 
 def people_in_view(states: list[dict[str, Any]], device_name: str) -> float | None:
     """The numeric state of `<device_name> People in view`, if Home Assistant has one."""

@@ -13,7 +13,9 @@ from homeassistant.helpers.typing import ConfigType
 from . import identifiers
 from .const import DOMAIN
 from .data import StorefrontConfigEntry, StorefrontData
+from .display_offers import DisplayOffers
 from .hub import StoreHub, StoreOptions
+from .screen import ScreenView
 from .services import async_register_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -23,13 +25,16 @@ PLATFORMS = [
     Platform.EVENT,
     Platform.IMAGE,
     Platform.NUMBER,
+    Platform.SELECT,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once, whatever stores are added later."""
+    """Register the actions and the screen page once, whatever stores are added later."""
     async_register_services(hass)
+    hass.http.register_view(ScreenView(hass))
     return True
 
 
@@ -39,8 +44,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) -
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
     hub = StoreHub.from_entry(hass, entry)
     await hub.async_start()
-    entry.runtime_data = StorefrontData(hub)
+    offers = DisplayOffers(hass, entry, hub)
+    await offers.async_start()
+    entry.runtime_data = StorefrontData(hub, offers)
     entry.async_on_unload(hub.async_shutdown)  # after the platforms are unloaded
+    entry.async_on_unload(offers.async_stop)
     entry.async_on_unload(entry.add_update_listener(_options_changed))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -52,7 +60,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: StorefrontConfigEntry) 
 
 
 async def _options_changed(hass: HomeAssistant, entry: StorefrontConfigEntry) -> None:
-    """Reload when the owner changed an option (other entry updates need no reload)."""
+    """Reload when the owner changed an option (other entry updates need no reload); an
+    offer added, edited or removed is taken into the displays' choices at once."""
+    entry.runtime_data.offers.refresh()
     if StoreOptions.from_entry(entry) != entry.runtime_data.hub.options:
         await hass.config_entries.async_reload(entry.entry_id)
 

@@ -6,7 +6,13 @@ import re
 from typing import Any
 
 import probatio
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+)
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -32,6 +38,7 @@ from .const import (
     TOPIC_ROOT_PATTERN,
 )
 from .influx import API_V1, API_V2, InfluxTarget
+from .offer_flow import SUBENTRY_OFFER, OfferSubentryFlow
 
 
 def _schema(defaults: dict[str, Any]) -> probatio.Schema:
@@ -71,6 +78,14 @@ class StorefrontConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> StorefrontOptionsFlow:
         return StorefrontOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Offers are the store's catalogue, one subentry each."""
+        return {SUBENTRY_OFFER: OfferSubentryFlow}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}

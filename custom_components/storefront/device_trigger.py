@@ -50,7 +50,15 @@ CROSSING_IN: Final = "crossing_in"
 CROSSING_OUT: Final = "crossing_out"
 OVER_CAPACITY: Final = "over_capacity"
 DISPLAY_WATCHED: Final = "display_watched"
-TRIGGER_TYPES: Final = (ZONE_ENTERED, CROSSING_IN, CROSSING_OUT, DISPLAY_WATCHED, OVER_CAPACITY)
+OFFER_CHANGED: Final = "offer_changed"  # a display's device: another offer is on screen
+TRIGGER_TYPES: Final = (
+    ZONE_ENTERED,
+    CROSSING_IN,
+    CROSSING_OUT,
+    DISPLAY_WATCHED,
+    OVER_CAPACITY,
+    OFFER_CHANGED,
+)
 
 # The subtype names the zone (zone_entered, required), the line (crossings; left out: any line)
 # or the display (display_watched; left out: any display).
@@ -112,7 +120,13 @@ async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType)
 
 
 async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, Any]]:
-    """What a node offers in the automation editor; the store hub device offers nothing."""
+    """What a node or a display offers in the automation editor; the store hub device offers
+    nothing."""
+    if _display_select(hass, device_id) is not None:
+        return [
+            {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id}
+            | {CONF_TYPE: OFFER_CHANGED}
+        ]
     try:
         node = _Node(hass, device_id)
     except InvalidDeviceAutomationConfig:
@@ -136,8 +150,10 @@ async def async_attach_trigger(
     action: TriggerActionType,
     trigger_info: TriggerInfo,
 ) -> CALLBACK_TYPE:
-    node = _Node(hass, config[CONF_DEVICE_ID])
     kind = config[CONF_TYPE]
+    if kind == OFFER_CHANGED:
+        return await _attach_offer_changed(hass, config, action, trigger_info)
+    node = _Node(hass, config[CONF_DEVICE_ID])
     if kind in (CROSSING_IN, CROSSING_OUT, DISPLAY_WATCHED):
         event_data: dict[str, Any] = {"store": node.topic_root, "node_id": node.node_id}
         if kind == DISPLAY_WATCHED:  # a person who looked at the display (node's attention on)
@@ -213,3 +229,34 @@ def _attach_zone_entered(
         )
 
     return async_track_state_change_event(hass, [entity_id], _changed)
+
+
+def _display_select(hass: HomeAssistant, device_id: str) -> str | None:
+    """The entity id of a display device's offer select; None for other devices."""
+    device = dr.async_get(hass).async_get(device_id)
+    found = identifiers.display_of_device(device.identifiers) if device is not None else None
+    if found is None:
+        return None
+    entry_id, node_id, display_id = found
+    unique_id = identifiers.node_unique_id(
+        entry_id, node_id, identifiers.display_key(display_id, "offer")
+    )
+    return er.async_get(hass).async_get_entity_id("select", DOMAIN, unique_id)
+
+
+async def _attach_offer_changed(
+    hass: HomeAssistant,
+    config: ConfigType,
+    action: TriggerActionType,
+    trigger_info: TriggerInfo,
+) -> CALLBACK_TYPE:
+    """Another offer on the display's screen: its select's state changes (not attributes)."""
+    entity_id = _display_select(hass, config[CONF_DEVICE_ID])
+    if entity_id is None:
+        raise InvalidDeviceAutomationConfig("offer_changed needs a Storefront display device")
+    state_config = state_trigger.TRIGGER_STATE_SCHEMA(
+        {CONF_PLATFORM: "state", CONF_ENTITY_ID: entity_id, state_trigger.CONF_TO: None}
+    )
+    return await state_trigger.async_attach_trigger(
+        hass, state_config, action, trigger_info, platform_type="device"
+    )

@@ -59,3 +59,23 @@ def store_device_info(entry_id: str) -> DeviceInfo:
 def node_device_info(entry_id: str, node_id: str) -> DeviceInfo:
     """What a node's entity names as its device (registered by the hub)."""
     return DeviceInfo(identifiers={identifiers.node_device(entry_id, node_id)})
+
+
+@callback
+def async_register_display(
+    hass: HomeAssistant, entry_id: str, node_id: str, display_id: str, name: str
+) -> None:
+    """Create or update a display's device, linked to its node's device."""
+    registry = dr.async_get(hass)
+    wanted = identifiers.node_device(entry_id, node_id)
+    entries = dr.async_entries_for_config_entry(registry, entry_id)
+    node = next((d for d in entries if wanted in d.identifiers), None)
+    device = registry.async_get_or_create(
+        config_entry_id=entry_id,
+        identifiers={identifiers.display_device(entry_id, node_id, display_id)},
+        name=name,
+        manufacturer=MANUFACTURER,
+        model="Display",
+    )
+    if node is not None and device.via_device_id != node.id:
+        registry.async_update_device(device.id, via_device_id=node.id)

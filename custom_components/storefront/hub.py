@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from homeassistant.components import mqtt
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -226,7 +226,12 @@ class StoreHub:
         self._description_listeners.fire(None)
 
     async def async_send_command(
-        self, node_id: str, command: str, *, wait: bool = False
+        self,
+        node_id: str,
+        command: str,
+        *,
+        wait: bool = False,
+        args: dict[str, Any] | None = None,
     ) -> Message | None:
         """Publish a contract command to a node.
 
@@ -234,7 +239,9 @@ class StoreHub:
         its reason) or does not answer in time; without, return None once the broker has it.
         """
         request_id = secrets.token_hex(6)
-        payload = {"schema": contract.VERSION, "id": request_id, "command": command}
+        payload: dict[str, Any] = {"schema": contract.VERSION, "id": request_id, "command": command}
+        if args:
+            payload["args"] = args
         contract.validate("command", payload)
         reply = self._expect_reply(request_id) if wait else None
         try:

@@ -7,7 +7,9 @@ here and nowhere else:
 - a camera node's device: `(storefront, <entry id>_<node id>)`;
 - an entity of a node: unique id `<entry id>_<node id>_<key>`, with per-zone keys
   `zone_<zone id>_<what>` and per-line keys `line_<line id>_<what>`;
-- an entity of the store: unique id `<entry id>_store_<key>`.
+- an entity of the store: unique id `<entry id>_store_<key>`;
+- a display of a node: device `(storefront, <entry id>_<node id>/<display id>)`, its entities
+  node entities with keys `display_<display id>_<what>`.
 
 Config entry ids never contain `_` and node ids are checked against the contract, so a node's
 identifier splits back into (entry id, node id) at its first `_`.
@@ -36,7 +38,7 @@ def node_of_device(identifiers: Iterable[DeviceIdentifier]) -> tuple[str, str] |
     """(entry id, node id) of a node's device; None for the hub device and other domains."""
     for domain, identifier in identifiers:
         entry_id, _, node_id = identifier.partition("_")
-        if domain == DOMAIN and entry_id and node_id:
+        if domain == DOMAIN and entry_id and node_id and "/" not in node_id:
             return entry_id, node_id
     return None
 
@@ -80,3 +82,18 @@ def ids_in_keys(
         and unique_id.endswith(suffix)
         and len(unique_id) > len(prefix) + len(suffix)
     )
+
+
+def display_device(entry_id: str, node_id: str, display_id: str) -> DeviceIdentifier:
+    """A display's device ("/" never occurs in ids, so it is never taken for a node's)."""
+    return (DOMAIN, f"{entry_id}_{node_id}/{display_id}")
+
+
+def display_of_device(identifiers: Iterable[DeviceIdentifier]) -> tuple[str, str, str] | None:
+    """(entry id, node id, display id) of a display's device; None for any other device."""
+    for domain, identifier in identifiers:
+        entry_id, _, rest = identifier.partition("_")
+        node_id, _, display_id = rest.partition("/")
+        if domain == DOMAIN and entry_id and node_id and display_id:
+            return entry_id, node_id, display_id
+    return None

@@ -31,6 +31,9 @@ SHELF: Final = "shelf"
 IMPRESSION: Final = "impression"
 HEALTH: Final = "health"
 AVAILABILITY: Final = "availability"
+OFFER_SHOWN: Final = "offer_shown"
+OFFER_IMPRESSION: Final = "offer_impression"
+OFFER_TAG: Final = "offer_tag"
 MEASUREMENTS: Final = (
     OCCUPANCY,
     OCCUPANCY_1H,
@@ -46,6 +49,9 @@ MEASUREMENTS: Final = (
     IMPRESSION,
     HEALTH,
     AVAILABILITY,
+    OFFER_SHOWN,
+    OFFER_IMPRESSION,
+    OFFER_TAG,
 )
 
 Field = bool | int | float | str
@@ -262,6 +268,30 @@ class PointMaker:
                 "seq": seq,
             }
             rows.append((IMPRESSION, tags, fields, ns))
+        return self._lines(rows)
+
+    def offer_shown(
+        self, node_id: str, display: str, offer: str, *, propensity: float | None, ts: float
+    ) -> list[str]:
+        """An offer went on a display's screen (`propensity` None: the owner pinned it)."""
+        tags = self._tags(node_id, display=display, offer=offer)
+        fields: dict[str, Field | None] = {"count": 1, "propensity": propensity}
+        return self._lines([(OFFER_SHOWN, tags, fields, to_ns(ts))])
+
+    def offer_impression(
+        self, node_id: str, event: Mapping[str, Any], offer: str, offer_tags: Iterable[str],
+        *, persona: str, part_of_day: str, engaged: bool,
+    ) -> list[str]:  # fmt: skip
+        """An impression credited to the offer on screen, once for the offer and once per tag
+        of it (what the tag report sums), with the audience's leading persona and part of day."""
+        ns = event_ns(float(event["ts"]), int(event["seq"]))
+        fields: dict[str, Field | None] = {"count": 1, "engaged": int(engaged)}
+        base = {"display": event["display"], "persona": persona, "part_of_day": part_of_day}
+        rows = [(OFFER_IMPRESSION, self._tags(node_id, offer=offer, **base), fields, ns)]
+        rows += [
+            (OFFER_TAG, self._tags(node_id, tag=tag, **base), fields, ns)
+            for tag in sorted(offer_tags)
+        ]
         return self._lines(rows)
 
 

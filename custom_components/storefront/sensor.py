@@ -28,6 +28,8 @@ from homeassistant.helpers.typing import StateType
 
 from . import identifiers
 from .data import StorefrontConfigEntry
+from .display_entity import StorefrontDisplayEntity, per_display
+from .display_offers import DisplayOffers
 from .entity import StorefrontNodeEntity, StorefrontStoreEntity, async_setup_node_entities
 from .hub import StoreHub
 from .models import (
@@ -339,3 +341,48 @@ async def async_setup_entry(
     hub = entry.runtime_data.hub
     async_add_entities([StoreSensor(hub, d) for d in STORE_SENSORS])
     async_setup_node_entities(entry, async_add_entities, node_sensors)
+    board = entry.runtime_data.offers
+    async_setup_node_entities(entry, async_add_entities, per_display(board, display_sensors))
+
+
+class RecommendedOffer(StorefrontDisplayEntity, SensorEntity):
+    """The policy's latest choice for a display and why; per-offer figures as attributes."""
+
+    _attr_translation_key = "recommended_offer"
+
+    def __init__(self, board: DisplayOffers, node_id: str, display_id: str) -> None:
+        super().__init__(board, node_id, display_id, "recommended")
+
+    @property
+    def native_value(self) -> str | None:
+        decision = self.slot.decision
+        offer = self.offer(decision.offer_id) if decision is not None else None
+        return offer.title if offer is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, object]:
+        slot, decision = self.slot, self.slot.decision
+        figures = {
+            offer_id: {
+                "shown": f["shown"],
+                "impressions": f["impressions"],
+                "watchers": f["watchers"],
+                "engagement_rate": round(f["watchers"] / f["impressions"], 3)
+                if f["impressions"]
+                else None,
+            }
+            for offer_id, f in slot.figures.items()
+        }
+        why: dict[str, object] = {}
+        if decision is not None:
+            why = {
+                "offer_id": decision.offer_id,
+                "context": decision.bucket,
+                "propensity": round(decision.propensity, 3),
+                "scores": decision.scores,
+            }
+        return {**why, "people": slot.audience.people, "figures": figures}
+
+
+def display_sensors(board: DisplayOffers, node_id: str, display_id: str) -> list[SensorEntity]:
+    return [RecommendedOffer(board, node_id, display_id)]

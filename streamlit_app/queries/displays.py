@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
@@ -15,6 +15,11 @@ from streamlit_app.queries.base import Scope, Window, ensure, so_far, tz_clause,
 class Displays:
     summary: pd.DataFrame  # store, node, display, offer, passers, looked, look_rate, ...
     daily: pd.DataFrame  # day, display, passers, looked
+    # Tags hit and missed: impressions credited to the offer on screen and how many engaged,
+    # by the offer's tags, the audience's leading persona and the part of day.
+    by_tag: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_persona: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_part_of_day: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def empty(self) -> bool:
@@ -70,4 +75,39 @@ def load(
     per_day = per_day[["day", "display", "passers", "looked"]].astype(
         {"passers": "int64", "looked": "int64"}
     )
-    return Displays(summary=summary.reset_index(drop=True), daily=per_day)
+    by_tag, by_persona, by_part = _engagement(client, condition)
+    return Displays(
+        summary=summary.reset_index(drop=True),
+        daily=per_day,
+        by_tag=by_tag,
+        by_persona=by_persona,
+        by_part_of_day=by_part,
+    )
+
+
+def _engagement(
+    client: InfluxClient, condition: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Engagement by tag (offer_tag), by persona and by part of day (offer_impression)."""
+    m = client.measurement
+    fields = 'sum("count") AS "impressions", sum("engaged") AS "engaged"'
+    results = client.query_many(
+        [
+            f'SELECT {fields} FROM {m("offer_tag")} WHERE {condition} GROUP BY "tag"',
+            f'SELECT {fields} FROM {m("offer_impression")} WHERE {condition} GROUP BY "persona"',
+            f"SELECT {fields} FROM {m('offer_impression')} WHERE {condition} "
+            'GROUP BY "part_of_day"',
+        ]
+    )
+    frames = []
+    for key, result in zip(("tag", "persona", "part_of_day"), results, strict=True):
+        frame = to_frame(result)
+        if frame.empty:
+            frames.append(pd.DataFrame())
+            continue
+        frame = ensure(frame.drop(columns=["time"]), [key])
+        frame = frame.astype({"impressions": "int64", "engaged": "int64"})
+        frame["engagement_rate"] = frame["engaged"] / frame["impressions"]
+        frame = frame[[key, "impressions", "engaged", "engagement_rate"]]
+        frames.append(frame.sort_values("engagement_rate", ascending=False, ignore_index=True))
+    return frames[0], frames[1], frames[2]

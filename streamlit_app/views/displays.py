@@ -55,3 +55,13 @@ if not displays.daily.empty:
     if daily["display"].nunique() > 1:
         encoding["strokeDash"] = alt.StrokeDash("display:N", title="Display")
     st.altair_chart(chart.encode(**encoding), width="stretch")
+
+rate = {"engagement_rate": st.column_config.NumberColumn("engagement rate", format="percent")}
+for title, frame in (
+    ("Tags hit and missed", displays.by_tag),
+    ("Engagement by persona", displays.by_persona),
+    ("Engagement by part of day", displays.by_part_of_day),
+):
+    if not frame.empty:
+        st.subheader(title)
+        st.dataframe(frame, hide_index=True, column_config=rate)

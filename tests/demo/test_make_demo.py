@@ -32,6 +32,7 @@ KEYS = {
     "influx_db",
     "mqtt_host",
     "mqtt_port",
+    "screen_urls",
 }
 
 
@@ -90,6 +91,30 @@ def _influx_count(info: dict[str, Any], where: str) -> int:
 
 
 @pytest.mark.timeout(360)
+def _select_of(info: dict[str, Any], display: str) -> str | None:
+    """The offer a display's select has on screen, read over the API with the demo's token."""
+    response = requests.get(
+        f"{info['ha_url']}/api/states",
+        headers={"Authorization": f"Bearer {info['ha_token']}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return next(
+        s["state"]
+        for s in response.json()
+        if s["entity_id"].startswith("select.") and s["attributes"].get("display") == display
+    )
+
+
+def _screen_matches_select(info: dict[str, Any], display: str, url: str) -> bool:
+    """The page's content is the select's offer (read between two equal select readings,
+    as the policy may change the offer in between)."""
+    path, query = url.split("?")
+    before = _select_of(info, display)
+    shown = requests.get(f"{path}/content?{query}", timeout=10).json()
+    return before is not None and before == shown["title"] == _select_of(info, display)
+
+
 def test_make_demo_brings_up_the_whole_system_and_make_stop_ends_it(tmp_path: Path) -> None:
     run = tmp_path / "run"
     env = {**os.environ, "STOREFRONT_RUN_DIR": str(run)}
@@ -127,6 +152,15 @@ def test_make_demo_brings_up_the_whole_system_and_make_stop_ends_it(tmp_path: Pa
             lambda: _influx_count(info, "WHERE synthetic = 'true'") > 0,
             "the synthetic node's occupancy in InfluxDB",
         )
+        # Each display's screen page answers without a login, showing its select's offer.
+        assert "window_display" in info["screen_urls"]
+        for display, url in info["screen_urls"].items():
+            assert url in demo.stdout
+            assert requests.get(url, timeout=10).status_code == 200
+            _eventually(
+                lambda d=display, u=url: _screen_matches_select(info, d, u),
+                f"the {display} screen showing its select's offer",
+            )
         health = requests.get(f"{info['streamlit_url']}/_stcore/health", timeout=10)
         assert health.status_code == 200
         assert health.text == "ok"

@@ -56,6 +56,11 @@ def test_every_measurement_is_documented_with_its_fields() -> None:
     for kind in ("event_crossing", "event_visit", "event_shelf", "event_impression"):
         lines += maker.event("entrance", EXAMPLES[kind])
     lines += maker.rollup()
+    lines += maker.offer_shown("entrance", "window_display", "sale", propensity=0.5, ts=1.0)
+    lines += maker.offer_impression(
+        "entrance", EXAMPLES["event_impression"], "sale", {"evening"},
+        persona="browser", part_of_day="evening", engaged=True,
+    )  # fmt: skip
     written = {text.split(",", 1)[0] for text in lines}
     assert written == set(points.MEASUREMENTS)
     for text in lines:

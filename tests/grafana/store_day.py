@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -84,6 +85,7 @@ class NodeDay:
     visits: list[Visit] = field(default_factory=list)
     shelf_changes: list[tuple[float, int]] = field(default_factory=list)  # (ts, -1 taken / +1)
     impressions: list[tuple[float, bool]] = field(default_factory=list)  # (ts, looked)
+    impression_offers: list[str] = field(default_factory=list)  # the offer of each impression
     states: list[tuple[float, int, int]] = field(default_factory=list)  # (ts, people, visits)
     health: list[float] = field(default_factory=list)
     availability: list[tuple[float, bool]] = field(default_factory=list)
@@ -156,6 +158,8 @@ def _node(day: StoreDay, node: NodeDay, maker: PointMaker, rng: random.Random) -
         message.update(seq=seq, ts=round(ts, 3), **fields)
         message = {k: v for k, v in message.items() if v is not None}  # left out, not null
         lines += maker.event(spec.node, validate(f"event_{kind}", message))
+        if kind == "impression":
+            lines += dataset.offer_points(maker, spec.node, message, ZoneInfo("UTC"))
     lines += _states(day, node, maker)
     lines += _health(day, node, maker, rng)
     return lines
@@ -206,7 +210,9 @@ def _visits(
             impression = {"display": spec.display, "track": track, "looked": looked}
             impression |= {"duration_s": float(rng.randint(2, 20))}
             impression |= {"attention_s": float(rng.randint(1, 5)) if looked else None}
-            events.append((at, "impression", impression | {"offer": rng.choice(OFFERS)}))
+            offer = rng.choice(OFFERS)
+            node.impression_offers.append(offer)
+            events.append((at, "impression", impression | {"offer": offer}))
         if visit.leave > day.now:
             continue  # still inside
         events.append((visit.leave, "crossing", {**crossing, "direction": "out"}))

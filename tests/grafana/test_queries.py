@@ -14,6 +14,7 @@ from storefront_dev.servers import Influxd
 from tests.grafana import dashboards as dash
 from tests.grafana.conftest import DATABASE
 from tests.grafana.store_day import HARBOUR, MAIN, NodeDay, StoreDay, midnight
+from tests.streamlit import dataset
 
 OVERVIEW = "store-overview.json"
 HEALTH = "node-health.json"
@@ -259,3 +260,19 @@ def test_a_store_name_needs_grafanas_escaping(influxd: Influxd, day: StoreDay) -
     assert unescaped != escaped
     assert dash.problem(influxd.url, DATABASE, escaped) is None
     assert dash.problem(influxd.url, DATABASE, unescaped) is not None
+
+
+def test_offer_tags_hit_and_missed_is_each_tags_engaged_share(
+    influxd: Influxd, day: StoreDay
+) -> None:
+    """Every impression credits each tag of its offer; the panel's share is engaged / all."""
+    series, span = ask(influxd, OVERVIEW, "Offer tags hit and missed", {})
+    rows = {s["tags"]["tag"]: one_value([s]) for s in series}
+    for tag in {t for tags in dataset.OFFER_TAGS.values() for t in tags}:
+        credited = [
+            looked
+            for node in day.nodes
+            for (at, looked), offer in zip(node.impressions, node.impression_offers, strict=True)
+            if tag in dataset.OFFER_TAGS[offer] and span.covers(at)
+        ]
+        assert rows[tag] == pytest.approx(sum(credited) / len(credited))

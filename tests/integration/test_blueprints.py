@@ -26,6 +26,11 @@ INPUTS: dict[str, dict[str, Any]] = {
         "notify_service": "notify.notify",
     },
     "node_offline_notify.yaml": {"connectivity": "binary_sensor.entrance_connectivity"},
+    "best_offer_for_window.yaml": {
+        "recommended": "sensor.window_display_recommended_offer",
+        "offer_select": "select.window_display_offer_on_screen",
+        "min_people": 2,
+    },
 }
 
 

@@ -24,6 +24,7 @@ import requests
 from custom_components.storefront.contract import CONTRACT, validate
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
+from custom_components.storefront.policy import hour_bucket
 from storefront_dev import synthetic
 
 TZ = "Europe/Berlin"
@@ -32,6 +33,7 @@ OPEN_HOURS = range(8, 20)
 STATE_EVERY = timedelta(minutes=10)
 PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
 OFFERS = ("winter_sale", "coffee_club")
+OFFER_TAGS = {"winter_sale": ("coats", "evening"), "coffee_club": ("coffee", "morning")}
 BATCH = 5000
 
 
@@ -279,10 +281,31 @@ def build(now: datetime, seed: int = 7, nodes: Sequence[NodeSpec] = NODES) -> Da
             kind = f"event_{message['type']}" if sent == "event" else sent
             validate(kind, message)
             data.lines += getattr(maker, sent)(spec.node, message)
+            if kind == "event_impression" and message.get("offer"):
+                data.lines += offer_points(maker, spec.node, message, tz)
             _record(data, spec, kind, message)
     for maker in makers.values():
         data.lines += maker.rollup()  # the last hourly slots, as the export does on stop
     return data
+
+
+def offer_points(maker: PointMaker, node: str, message: dict, tz: ZoneInfo) -> list[str]:
+    """What Home Assistant writes for an impression credited to the offer on screen."""
+    hour = datetime.fromtimestamp(message["ts"], tz).hour
+    return maker.offer_impression(
+        node,
+        message,
+        message["offer"],
+        OFFER_TAGS[message["offer"]],
+        persona=impression_persona(message["looked"]),
+        part_of_day=hour_bucket(hour),
+        engaged=message["looked"],
+    )
+
+
+def impression_persona(looked: bool) -> str:
+    """The leading persona the dataset gives an impression's audience."""
+    return "browser" if looked else "passer_by"
 
 
 def _record(data: Dataset, spec: NodeSpec, kind: str, message: dict[str, Any]) -> None:

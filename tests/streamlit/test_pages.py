@@ -240,6 +240,18 @@ def test_displays_show_impressions_and_watchers(
         assert row["passers"] == sum(1 for i in impressions if i.offer == offer)
         assert row["looked"] == sum(1 for i in impressions if i.offer == offer and i.looked)
     assert _charts(at) == 1
+    # Tags hit and missed: per tag of the offer on screen, impressions and how many engaged.
+    by_tag = at.dataframe[1].value.set_index("tag")
+    for tag in {t for tags in dataset.OFFER_TAGS.values() for t in tags}:
+        hits = [i for i in impressions if tag in dataset.OFFER_TAGS[i.offer]]
+        assert by_tag.loc[tag, "impressions"] == len(hits)
+        assert by_tag.loc[tag, "engaged"] == sum(i.looked for i in hits)
+    rates = by_tag["engagement_rate"].tolist()
+    assert rates == sorted(rates, reverse=True)
+    by_persona = at.dataframe[2].value.set_index("persona")
+    assert by_persona.loc["browser", "engagement_rate"] == 1.0
+    assert by_persona.loc["passer_by", "engaged"] == 0
+    assert at.dataframe[3].value["impressions"].sum() == len(impressions)
 
 
 @pytest.mark.parametrize("page", PAGES)
