@@ -38,7 +38,8 @@ def apply_layout(config: NodeConfig, layout: Any) -> NodeConfig:
             f"layout.version: {layout.get('version')!r} is not a known layout version "
             f"(this node reads version {LAYOUT_VERSION})"
         )
-    unknown = sorted(set(layout) - {"version", *LAYOUT_SECTIONS})
+    # An empty list of something this node cannot watch asks for nothing, so it is no error.
+    unknown = sorted(k for k in set(layout) - {"version", *LAYOUT_SECTIONS} if layout[k] != [])
     if unknown:
         raise ConfigError(
             f"layout: this node does not know {', '.join(unknown)}; "

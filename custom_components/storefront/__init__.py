@@ -14,7 +14,9 @@ from . import identifiers
 from .const import DOMAIN
 from .data import StorefrontConfigEntry, StorefrontData
 from .hub import StoreHub, StoreOptions
+from .panel import async_register_panel
 from .services import async_register_services
+from .websocket import async_register_websocket_commands
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [
@@ -28,8 +30,11 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once, whatever stores are added later."""
+    """Register the actions, the panel and its commands once, whatever stores come later."""
     async_register_services(hass)
+    async_register_websocket_commands(hass)
+    if "frontend" in hass.config.components:  # set up first when present (after_dependencies)
+        await async_register_panel(hass)
     return True
 
 
