@@ -27,6 +27,7 @@ const STYLE = `
   .stage img { display: block; width: 100%; user-select: none; -webkit-user-drag: none; }
   .stage svg { position: absolute; inset: 0; width: 100%; height: 100%; }
   .empty { color: #ddd; padding: 48px; text-align: center; }
+  [hidden] { display: none !important; }
   aside { flex: 0 1 300px; display: flex; flex-direction: column; gap: 8px; }
   .item { padding: 6px 8px; border-radius: 4px; cursor: pointer; border-left: 4px solid; }
   .item.selected { background: var(--secondary-background-color, #eee); }
@@ -42,7 +43,7 @@ class StorefrontPanel extends HTMLElement {
     super();
     this.attachShadow({ mode: "open" });
     this._nodes = [];
-    this._node = null;
+    this._node = null; // {entry_id, node_id}
     this._layout = null;
     this._snapshot = null;
     this._selected = null; // {kind, index, product?}
@@ -77,13 +78,12 @@ class StorefrontPanel extends HTMLElement {
     }
   }
 
-  async _load(nodeId) {
-    const message = { type: "storefront/layout/get" };
-    if (nodeId) message.node_id = nodeId;
+  async _load(node) {
+    const message = { type: "storefront/layout/get", ...(node || {}) };
     const result = await this._call(message);
     if (!result) return;
     this._nodes = result.nodes;
-    this._node = result.node_id;
+    this._node = result.node_id ? { entry_id: result.entry_id, node_id: result.node_id } : null;
     this._layout = result.layout;
     this._snapshot = result.snapshot;
     this._selected = null;
@@ -93,7 +93,7 @@ class StorefrontPanel extends HTMLElement {
 
   async _requestSnapshot() {
     this._say("Asking the node for a snapshot…", "");
-    const result = await this._call({ type: "storefront/snapshot/request", node_id: this._node });
+    const result = await this._call({ type: "storefront/snapshot/request", ...this._node });
     if (!result) return;
     this._snapshot = result.snapshot;
     this._say("Snapshot updated.", "ok");
@@ -104,7 +104,7 @@ class StorefrontPanel extends HTMLElement {
     this._say("Sending the layout to the node…", "");
     const result = await this._call({
       type: "storefront/layout/set",
-      node_id: this._node,
+      ...this._node,
       layout: this._layout,
     });
     if (!result) return;
@@ -301,7 +301,10 @@ class StorefrontPanel extends HTMLElement {
           the way that counts as <b>in</b>.</p></aside>
       </div>`;
     const root = this.shadowRoot;
-    root.querySelector("[data-testid=node]").addEventListener("change", (e) => this._load(e.target.value));
+    root.querySelector("[data-testid=node]").addEventListener("change", (e) => {
+      const [entry_id, node_id] = e.target.value.split("/");
+      this._load({ entry_id, node_id });
+    });
     root.querySelector("[data-testid=snapshot]").addEventListener("click", () => this._requestSnapshot());
     root.querySelector("[data-testid=save]").addEventListener("click", () => this._save());
     root.querySelector("[data-testid=finish]").addEventListener("click", () => this._drawing && this._finishDrawing());
@@ -319,9 +322,9 @@ class StorefrontPanel extends HTMLElement {
     select.innerHTML = "";
     for (const node of this._nodes) {
       const option = document.createElement("option");
-      option.value = node.node_id;
-      option.textContent = node.name;
-      option.selected = node.node_id === this._node;
+      option.value = `${node.entry_id}/${node.node_id}`;
+      option.textContent = node.online ? node.name : `${node.name} (offline)`;
+      option.selected = Boolean(this._node) && node.node_id === this._node.node_id && node.entry_id === this._node.entry_id;
       select.append(option);
     }
     const ready = Boolean(this._layout);
@@ -335,10 +338,11 @@ class StorefrontPanel extends HTMLElement {
     if (this._snapshot) {
       img.src = `data:${this._snapshot.content_type};base64,${this._snapshot.image}`;
       img.hidden = false;
-      empty.textContent = "";
+      empty.hidden = true; // the drawing sits on the picture alone
       this._aspect = this._snapshot.height / this._snapshot.width;
     } else {
       img.hidden = true;
+      empty.hidden = false;
       empty.textContent = this._nodes.length
         ? "No snapshot yet: press “Request snapshot”."
         : "No Storefront node has described itself yet.";
