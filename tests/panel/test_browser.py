@@ -55,6 +55,7 @@ START_TIMEOUT_S = 120.0
 UI_TIMEOUT_MS = 60_000
 NODE_NAME = "Walkway camera"
 HALL = [(0.04, 0.3), (0.96, 0.3), (0.96, 0.95), (0.04, 0.95)]  # where vtest's people walk
+RESHAPED = (0.9, 0.9)  # where the owner drags the zone's third corner
 
 
 def wait(condition: Callable[[], Any], within_s: float, what: str) -> Any:
@@ -207,6 +208,16 @@ def click_at(page: Page, x: float, y: float) -> None:
     canvas.click(position={"x": x * box["width"], "y": y * box["height"]})
 
 
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Press at normalized `start` on the snapshot, move to `end` and let go."""
+    box = page.locator("storefront-panel [data-testid=canvas]").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + start[0] * box["width"], box["y"] + start[1] * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + end[0] * box["width"], box["y"] + end[1] * box["height"], steps=8)
+    page.mouse.up()
+
+
 def test_owner_draws_a_zone_in_the_panel_and_the_node_takes_it(
     home_assistant: HomeAssistant, node: Node, mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
@@ -232,6 +243,10 @@ def test_owner_draws_a_zone_in_the_panel_and_the_node_takes_it(
                 click_at(page, *HALL[0])  # back on the first corner closes the shape
                 panel.locator("[data-testid=name]").fill("Hall")
                 panel.locator("[data-testid=name]").press("Enter")
+                drag(page, HALL[2], RESHAPED)  # the drawn zone is selected: reshape a corner
+                panel.locator("[data-testid=item-door]").click()
+                panel.locator("[data-testid=flip]").click()
+                panel.locator("[data-testid=entrance]").uncheck()
                 panel.locator("[data-testid=save]").click()
                 status = panel.locator("[data-testid=status]")
                 status.filter(has_text="Saved").wait_for(timeout=UI_TIMEOUT_MS)
@@ -241,6 +256,14 @@ def test_owner_draws_a_zone_in_the_panel_and_the_node_takes_it(
                 # The node describes the zone, HA makes its entity, and it counts people.
                 description = json.loads(probe.last("walkway/description") or b"{}")
                 assert [(z["id"], z["name"]) for z in description["zones"]] == [("zone_1", "Hall")]
+                corner = description["zones"][0]["polygon"][2]
+                assert corner == pytest.approx(list(RESHAPED), abs=0.01)
+                door = description["lines"][0]
+                assert (door["start"], door["end"], door["entrance"]) == (
+                    [0.42, 1.0],
+                    [0.42, 0.0],
+                    False,
+                )
                 wait(
                     lambda: float(state_named(ha, f"{NODE_NAME} Hall people") or 0) >= 1,
                     90,
@@ -278,6 +301,7 @@ def test_owner_draws_a_zone_in_the_panel_and_the_node_takes_it(
         wait(lambda: len(probe.messages) > seen, 60, "a description after the restart")
         restarted = json.loads(probe.messages[-1][1])
         assert [z["id"] for z in restarted["zones"]] == ["zone_1"]
+        assert restarted["lines"][0]["start"] == [0.42, 1.0]  # the flipped door stays flipped
     finally:
         probe.close()
     if os.environ.get("STOREFRONT_UPDATE_SCREENSHOTS") == "1":
