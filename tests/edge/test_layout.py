@@ -65,7 +65,7 @@ def test_layout_replaces_the_sections_and_keeps_what_the_installer_set(tmp_path:
         ),
         (_layout(zones=[{"id": "Till!", "name": "T", "polygon": SQUARE}]), "use 1-32 characters"),
         ({"version": 2, "zones": []}, "layout.version: 2 is not a known layout version"),
-        ({**_layout(), "cameras": []}, "this node does not know cameras"),
+        ({**_layout(), "cameras": [{"id": "c"}]}, "this node does not know cameras"),
         (_layout(zones={"id": "x"}), "layout.zones: must be a list"),
         (None, "layout: missing or not an object"),
     ],
