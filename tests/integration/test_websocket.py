@@ -16,8 +16,8 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.contract import CONTRACT
+from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import ROOT, NodePublisher, wait_for
-from tests.servers import Mosquitto
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

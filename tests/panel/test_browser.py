@@ -30,14 +30,12 @@ import yaml
 from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from storefront_dev.demo_ha import HomeAssistant, write_config
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto, free_port
 from tests.edge.conftest import write_clip
-from tests.mqtt_probe import Probe
-from tests.servers import Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from demo_ha import HomeAssistant, write_config  # noqa: E402
 
 SCREENSHOT = ROOT / ".run" / "screenshots" / "storefront-panel.png"
 README_IMAGE = ROOT / "docs" / "images" / SCREENSHOT.name

@@ -369,7 +369,8 @@ class StorefrontPanel extends HTMLElement {
       (this._layout[kind] || []).forEach((item, index) => {
         parts.push(this._shape(kind, item, index));
         if (kind === "shelves") {
-          (item.products || []).forEach((product, p) => parts.push(this._shape("products", product, p, index)));
+          // A product the node describes without its area (drawn in the YAML) is listed only.
+          (item.products || []).forEach((product, p) => product.area && parts.push(this._shape("products", product, p, index)));
         }
       });
     }
