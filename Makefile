@@ -126,9 +126,10 @@ demo: setup
 stop:
 	@$(if $(wildcard $(PY)),$(PY),python3) -m storefront_dev.demo stop
 
-## screenshots: the browser test's picture of the analyst app replaces the README's
+## screenshots: the browser tests' pictures of the analyst app and the panel replace the README's
 screenshots: setup
-	STOREFRONT_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/streamlit/test_browser.py -q -p no:cacheprovider
+	STOREFRONT_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/streamlit/test_browser.py \
+	  tests/panel/test_browser.py -q -p no:cacheprovider
 
 ## lock: re-resolve pinned dependencies after editing requirements/*.in
 lock:

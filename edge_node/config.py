@@ -162,6 +162,15 @@ class LineConfig(_Model):
     invert: bool = Field(False, description="Swap which side counts as 'in'.")
     entrance: bool = Field(True, description="Crossings count as store footfall.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _direction_in_point_order(cls, data: Any) -> Any:
+        # One meaning of a line everywhere (description, layout, analytics): `in` follows
+        # start -> end, so `invert: true` is the same line with its points swapped.
+        if isinstance(data, dict) and data.get("invert") is True:
+            return {**data, "start": data.get("end"), "end": data.get("start"), "invert": False}
+        return data
+
     @model_validator(mode="after")
     def _has_length(self) -> LineConfig:
         if self.start == self.end:
@@ -387,6 +396,12 @@ class NodeConfig(_Model):
     privacy: PrivacyConfig = PrivacyConfig()
     features: FeaturesConfig = FeaturesConfig()
     audience: AudienceConfig = AudienceConfig()
+    layout_file: str = Field(
+        "layout.yaml",
+        min_length=1,
+        description="Where the layout drawn in Home Assistant is saved (relative to this file). "
+        "Once it exists, its zones, lines, displays and shelves replace the ones written here.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -453,17 +468,34 @@ _HINTS = {
 }
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
+def _location(loc: tuple[int | str, ...], data: Any) -> str:
+    """`lines[0] 'door'.start`: the path of a field, with the id of each list item it passes."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            data = data[part] if isinstance(data, list) and part < len(data) else None
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                text += f" {data['id'][:32]!r}"
+        else:
+            text += f".{part}" if text else str(part)
+            data = data.get(part) if isinstance(data, dict) else None
     return text or "(top level)"
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Any, data: Any) -> str:
     hint = _HINTS.get(error["type"])
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{_location(error['loc'])}: {message}" + (f" ({hint})" if hint else "")
+    return f"{_location(error['loc'], data)}: {message}" + (f" ({hint})" if hint else "")
+
+
+def validate_config(data: dict[str, Any], *, origin: str) -> NodeConfig:
+    """A NodeConfig from a mapping, or one ConfigError listing every problem with its item."""
+    try:
+        return NodeConfig.model_validate(data)
+    except ValidationError as err:
+        problems = "\n".join(f"  {_describe(e, data)}" for e in err.errors())
+        raise ConfigError(f"{origin}: {err.error_count()} problem(s):\n{problems}") from None
 
 
 def parse_config(data: Any, *, origin: str = "config") -> NodeConfig:
@@ -472,11 +504,7 @@ def parse_config(data: Any, *, origin: str = "config") -> NodeConfig:
         raise ConfigError(
             f"{origin}: the file must be a YAML mapping (key: value), not {type(data).__name__}"
         )
-    try:
-        return NodeConfig.model_validate(data)
-    except ValidationError as err:
-        problems = "\n".join(f"  {_describe(e)}" for e in err.errors())
-        raise ConfigError(f"{origin}: {err.error_count()} problem(s):\n{problems}") from None
+    return validate_config(data, origin=origin)
 
 
 def load_config(path: str | Path) -> NodeConfig:
@@ -486,15 +514,55 @@ def load_config(path: str | Path) -> NodeConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the configuration ({err.strerror})") from None
+    data = _yaml(text, path)
+    if isinstance(data, dict):
+        data = _with_saved_layout(data, path)
+    config = parse_config(data, origin=str(path))
+    return _resolve_paths(config, path.parent)
+
+
+def _yaml(text: str, path: Path) -> Any:
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
-    config = parse_config(data, origin=str(path))
-    return _resolve_paths(config, path.parent)
+
+
+LAYOUT_VERSION = 1
+LAYOUT_SECTIONS = tuple(
+    section
+    for section in ("zones", "lines", "displays", "shelves")
+    if section in NodeConfig.model_fields
+)
+
+
+def layout_path(config_path: Path, layout_file: str) -> Path:
+    """The layout file of a node's YAML: `layout_file`, relative to the YAML's folder."""
+    return config_path.parent / Path(layout_file).expanduser()
+
+
+def _with_saved_layout(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The YAML's mapping with the sections of its saved layout file, when there is one."""
+    layout_file = data.get("layout_file", NodeConfig.model_fields["layout_file"].default)
+    if not isinstance(layout_file, str) or not layout_file:
+        return data  # refused with the field's own message by parse_config
+    file = layout_path(path, layout_file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return data
+    except OSError as err:
+        raise ConfigError(f"{file}: cannot read the saved layout ({err.strerror})") from None
+    layout = _yaml(text, file)
+    if not isinstance(layout, dict) or layout.get("version") != LAYOUT_VERSION:
+        raise ConfigError(
+            f"{file}: not a layout file of version {LAYOUT_VERSION}; restore {file.name}.bak "
+            "or delete the file to fall back to the layout in the YAML"
+        )
+    return {**data, **{section: layout.get(section, []) for section in LAYOUT_SECTIONS}}
 
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -527,6 +595,7 @@ def _resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
         ),
         "outbox": config.outbox.model_copy(update={"path": resolve(config.outbox.path)}),
         "shelves": [_resolve_photos(shelf, resolve) for shelf in config.shelves],
+        "layout_file": resolve(config.layout_file),
     }
     if config.mqtt is not None:
         mqtt = config.mqtt

@@ -25,6 +25,7 @@ from .audience import Impression
 from .capture import CameraStatus, LiveCapture, is_file_source
 from .config import ID_PATTERN, ConfigError, NodeConfig, load_config
 from .counters import DailyCounters, ImpressionFigures, local_day
+from .layout import apply_layout, write_layout
 from .link import Link
 from .outbox import EventQueue
 from .pipeline import FrameResult, Pipeline
@@ -450,6 +451,32 @@ class Node:
             return "node_id and mqtt cannot change on reload; restart the node instead"
         if new.camera != self.config.camera or new.detection != self.config.detection:
             return "camera and detection changes need a restart of the node"
+        self._adopt(new)
+        LOG.info("configuration reloaded from %s", self.config_path)
+        return None
+
+    def _command_set_layout(self, command: dict[str, Any]) -> str | None:
+        if self.config_path is None:
+            return "this node was not started from a configuration file, so it cannot save a layout"
+        args = command.get("args")
+        try:
+            new = apply_layout(self.config, args.get("layout") if isinstance(args, dict) else None)
+        except ConfigError as err:
+            LOG.warning("layout refused, keeping the running one: %s", err)
+            return str(err)
+        path = Path(new.layout_file)
+        try:
+            write_layout(path, new)
+        except OSError as err:
+            return (
+                f"cannot save the layout to {path} ({err.strerror}); the old layout keeps running"
+            )
+        self._adopt(new)
+        LOG.info("new layout saved to %s", path)
+        return None
+
+    def _adopt(self, new: NodeConfig) -> None:
+        """Run with `new` from the next frame on: analytics, counters and description follow it."""
         self.config = new
         self.pipeline.reconfigure(new)
         lines, zones = self._ids()
@@ -457,8 +484,6 @@ class Node:
         self._occupancy = {"total": self._occupancy["total"], "zones": dict.fromkeys(zones, 0)}
         self.link.set_retained("description", self.description())
         self._state_dirty = True
-        LOG.info("configuration reloaded from %s", self.config_path)
-        return None
 
 
 def impression_figures(impression: Impression) -> ImpressionFigures:

@@ -15,8 +15,10 @@ from .const import DOMAIN
 from .data import StorefrontConfigEntry, StorefrontData
 from .display_offers import DisplayOffers
 from .hub import StoreHub, StoreOptions
+from .panel import async_register_panel
 from .screen import ScreenView
 from .services import async_register_services
+from .websocket import async_register_websocket_commands
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [
@@ -32,9 +34,13 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions and the screen page once, whatever stores are added later."""
+    """Register the actions, the screen page, the panel and its commands once, whatever stores
+    come later."""
     async_register_services(hass)
     hass.http.register_view(ScreenView(hass))
+    async_register_websocket_commands(hass)
+    if "frontend" in hass.config.components:  # set up first when present (after_dependencies)
+        await async_register_panel(hass)
     return True
 
 

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Final, Self
 
 from homeassistant.components import mqtt
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -124,6 +124,8 @@ class StoreHub:
         )
         self._mismatched: set[str] = set()  # nodes with an open contract-version issue
         self._replies: dict[str, asyncio.Future[Message]] = {}  # commands awaiting an answer
+        self._snapshot_requests: dict[str, asyncio.Future[Snapshot]] = {}  # by request id
+        self._snapshot_asked: set[str] = set()  # nodes asked for their first snapshot
         self._node_listeners: Listeners[()] = Listeners()
         self._description_listeners: Listeners[()] = Listeners()
         self._event_listeners: Listeners[str, Message] = Listeners()
@@ -230,19 +232,28 @@ class StoreHub:
         node_id: str,
         command: str,
         *,
+        args: Message | None = None,
         wait: bool = False,
-        args: dict[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> Message | None:
         """Publish a contract command to a node.
 
         With `wait`, return the node's reply, and raise when the node refuses the command (with
         its reason) or does not answer in time; without, return None once the broker has it.
+        Arguments that break the contract raise a translated error naming the field.
         """
-        request_id = secrets.token_hex(6)
-        payload: dict[str, Any] = {"schema": contract.VERSION, "id": request_id, "command": command}
-        if args:
-            payload["args"] = args
-        contract.validate("command", payload)
+        request_id = request_id or secrets.token_hex(6)
+        payload: dict[str, object] = {
+            "schema": contract.VERSION,
+            "id": request_id,
+            "command": command,
+        }
+        if args is not None:
+            payload["args"] = dict(args)
+        try:
+            contract.validate("command", payload)
+        except contract.ContractError as err:
+            raise _command_error("invalid_command", command=command, error=str(err)) from None
         reply = self._expect_reply(request_id) if wait else None
         try:
             await mqtt.async_publish(
@@ -268,6 +279,54 @@ class StoreHub:
             error = str(answer.get("error") or "no reason given")
             raise _command_error("command_refused", command=command, node=node_id, error=error)
         return answer
+
+    async def async_request_snapshot(self, node_id: str) -> Snapshot:
+        """Ask a node for a fresh anonymised snapshot and return it once it has arrived."""
+        request_id = secrets.token_hex(6)
+        arrived: asyncio.Future[Snapshot] = self.hass.loop.create_future()
+        self._snapshot_requests[request_id] = arrived
+        try:
+            await self.async_send_command(node_id, "snapshot", wait=True, request_id=request_id)
+            # The node sends the picture before its reply; this wait only covers a broker that
+            # delivered them out of order.
+            async with asyncio.timeout(REPLY_TIMEOUT_S):
+                return await arrived
+        except TimeoutError:
+            raise _command_error(
+                "no_reply", command="snapshot", node=node_id, seconds=f"{REPLY_TIMEOUT_S:.0f}"
+            ) from None
+        finally:
+            self._snapshot_requests.pop(request_id, None)
+
+    async def async_set_layout(self, node_id: str, layout: Message) -> Message:
+        """Send a layout to a node and return the description it answers with.
+
+        Raises a translated error with the node's reason when it refuses the layout."""
+        await self.async_send_command(node_id, "set_layout", args={"layout": layout}, wait=True)
+        # The node publishes its new description before its reply.
+        node = self.nodes.get(node_id)
+        if node is None or node.description is None:
+            raise _command_error("command_failed", command="set_layout", error="node forgotten")
+        return node.description
+
+    @callback
+    def _first_snapshot(self, node: NodeData) -> None:
+        """Ask a node seen for the first time for a snapshot, so its picture is there to see."""
+        info = node.info
+        if not node.online or info is None or not info.snapshots or node.snapshot is not None:
+            return
+        if node.node_id in self._snapshot_asked:
+            return
+        self._snapshot_asked.add(node.node_id)
+        self.hass.async_create_task(
+            self._async_ask_snapshot(node.node_id), f"storefront first snapshot {node.node_id}"
+        )
+
+    async def _async_ask_snapshot(self, node_id: str) -> None:
+        try:
+            await self.async_send_command(node_id, "snapshot")
+        except HomeAssistantError as err:
+            LOGGER.debug("First snapshot of %s not requested: %s", node_id, err)
 
     def _expect_reply(self, request_id: str) -> asyncio.Future[Message]:
         """A future that gets the node's reply to the command with this id."""
@@ -304,13 +363,21 @@ class StoreHub:
         node = self.nodes.setdefault(where.node_id, NodeData(where.node_id))
         if where.kind == "availability":
             self._set_online(node, value == "online")
-        elif where.kind == "snapshot":
+        elif where.kind == "snapshot" and snapshot is not None:
             node.snapshot = snapshot
+            self._snapshot_arrived(snapshot)
         else:
             self._keep(node, where.kind, value)
+        self._first_snapshot(node)
         self._node_changed(node.node_id)
         if where.kind == "description":
             self._description_listeners.fire(None)
+
+    @callback
+    def _snapshot_arrived(self, snapshot: Snapshot) -> None:
+        waiting = self._snapshot_requests.get(snapshot.request_id)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(snapshot)
 
     @callback
     def _reject(self, error: contract.ContractError, topic: str, node_id: str) -> None:

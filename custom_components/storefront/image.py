@@ -40,6 +40,12 @@ class Snapshot(StorefrontNodeEntity, ImageEntity):
     def image_last_updated(self) -> datetime | None:
         return self._attr_image_last_updated
 
+    @property
+    def entity_picture(self) -> str | None:
+        # No picture link before the first snapshot: the app shows the entity's icon instead
+        # of a broken image (the hub asks a newly seen node for one).
+        return super().entity_picture if self.node.snapshot is not None else None
+
     async def async_image(self) -> bytes | None:
         return self.node.snapshot_jpeg
 

@@ -187,7 +187,10 @@ class NodeVitals:
 class Snapshot:
     """The latest anonymised picture a node sent on request (every person pixelated)."""
 
+    request_id: str  # the `snapshot` command it answers
     ts: float
+    width: int
+    height: int
     jpeg: bytes
 
     @classmethod
@@ -199,7 +202,13 @@ class Snapshot:
             raise ContractError("snapshot", "image", f"not valid base64 ({err})") from None
         if not jpeg.startswith(b"\xff\xd8"):
             raise ContractError("snapshot", "image", "not a JPEG image")
-        return cls(ts=message["ts"], jpeg=jpeg)
+        return cls(
+            request_id=message["id"],
+            ts=message["ts"],
+            width=message["width"],
+            height=message["height"],
+            jpeg=jpeg,
+        )
 
 
 @dataclass(slots=True)

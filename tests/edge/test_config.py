@@ -45,15 +45,15 @@ def test_defaults_fill_everything_but_id_and_camera() -> None:
         ({"timezone": "Mars/Olympus"}, "timezone: unknown timezone 'Mars/Olympus'"),
         (
             {"zones": [{"id": "a", "name": "A", "polygon": [[0, 0], [1, 1]]}]},
-            "zones[0].polygon: List should have at least 3 items",
+            "zones[0] 'a'.polygon: List should have at least 3 items",
         ),
         (
             {"zones": [{"id": "a", "name": "A", "polygon": [[0, 0], [1, 1.5], [0, 1]]}]},
-            "zones[0].polygon[1][1]: Input should be less than or equal to 1",
+            "zones[0] 'a'.polygon[1][1]: Input should be less than or equal to 1",
         ),
         (
             {"lines": [{"id": "l", "name": "L", "start": [0.5, 0], "end": [0.5, 0]}]},
-            "lines[0]: start and end are the same point",
+            "lines[0] 'l': start and end are the same point",
         ),
         (
             {"zones": [{"id": "a", "name": "A", "polygon": [[0, 0], [1, 0], [0, 1]]}] * 2},

@@ -263,6 +263,71 @@ def test_snapshots_can_be_switched_off(
     assert probe.last("cam1/snapshot") is None
 
 
+def _send(probe: Probe, request_id: str, name: str, **fields: Any) -> dict[str, Any]:
+    """Publish one command and return the node's reply to it (contract-checked)."""
+    body = json.dumps({"schema": 1, "id": request_id, "command": name, **fields})
+    probe.client.publish("storefront/cam1/command", body, qos=1)
+
+    def replied() -> bool:
+        reply = probe.last("cam1/reply")
+        return reply is not None and json.loads(reply)["id"] == request_id
+
+    probe.wait(replied, within_s=20)
+    return contract.parse("reply", probe.last("cam1/reply") or b"")
+
+
+def _described_zones(probe: Probe) -> list[str]:
+    description = contract.parse("description", probe.last("cam1/description") or b"")
+    return [zone["id"] for zone in description["zones"]]
+
+
+def test_set_layout_is_applied_saved_and_survives_a_restart(
+    broker: Mosquitto,
+    fast_vtest: Path,
+    tmp_path: Path,
+    start_node: Any,
+    probe_at: Any,
+) -> None:
+    probe = probe_at(broker.port)
+    config = write_config(tmp_path, fast_vtest, broker.port)
+    installer_yaml = config.read_text()
+    node = start_node(config)
+    probe.wait(lambda: probe.last("cam1/health") is not None, within_s=60)
+    hall = {"id": "hall", "name": "Hall", "polygon": [[0, 0.2], [1, 0.2], [1, 1], [0, 1]]}
+    door = {"id": "door", "name": "Door", "start": [0.42, 1.0], "end": [0.42, 0.0]}
+    layout = {"version": 1, "zones": [hall], "lines": [door], "displays": []}
+
+    reply = _send(probe, "layout1", "set_layout", args={"layout": layout})
+    assert reply["ok"] is True, reply["error"]
+    probe.wait(lambda: _described_zones(probe) == ["hall"])
+    # The new zone counts the people walking through it.
+    probe.wait(lambda: state_of(probe)["occupancy"]["zones"].get("hall", 0) >= 1, within_s=60)
+    saved = yaml.safe_load((tmp_path / "layout.yaml").read_text())
+    assert [zone["id"] for zone in saved["zones"]] == ["hall"]
+    assert config.read_text() == installer_yaml  # the installer's file is left as written
+
+    zero = {**door, "end": door["start"]}
+    refused = _send(probe, "layout2", "set_layout", args={"layout": {**layout, "lines": [zero]}})
+    assert refused["ok"] is False
+    assert "lines[0] 'door': start and end are the same point" in (refused["error"] or "")
+    assert yaml.safe_load((tmp_path / "layout.yaml").read_text()) == saved
+    assert not (tmp_path / "layout.yaml.bak").exists()
+    assert _described_zones(probe) == ["hall"]
+
+    assert node.stop() == 0
+    probe.wait(lambda: probe.last("cam1/availability") == b"offline")
+    seen = len(probe.messages)
+    start_node(config)
+
+    def described_after_restart() -> list[bytes]:
+        return [p for t, p, _ in probe.messages[seen:] if t.endswith("cam1/description")]
+
+    probe.wait(lambda: bool(described_after_restart()), within_s=60)
+    description = contract.parse("description", described_after_restart()[-1])
+    assert [zone["id"] for zone in description["zones"]] == ["hall"]
+    assert description["lines"][0]["start"] == [0.42, 1.0]  # the direction drawn is kept
+
+
 def test_broker_away_beyond_the_outbox_bound_drops_oldest_and_says_so(
     broker: Mosquitto,
     fast_vtest: Path,

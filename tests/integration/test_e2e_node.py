@@ -169,7 +169,7 @@ async def test_reload_config_from_home_assistant(
             DOMAIN, "reload_config", {"device_id": device.id}, blocking=True
         )
     assert caught.value.translation_key == "command_refused"
-    assert "zones[1].polygon" in str(caught.value.translation_placeholders)
+    assert "zones[1] 'bench'.polygon" in str(caught.value.translation_placeholders)
     assert edge_node.poll() is None
     assert zones() == ["path", "bench"]
 

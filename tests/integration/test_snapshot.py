@@ -68,10 +68,15 @@ async def test_button_requests_and_image_shows_the_snapshot(
             "image", DOMAIN, f"{store_entry.entry_id}_entrance_snapshot"
         )
         assert image is not None
+        # Before its first snapshot the image has no picture link (no broken image in the app),
+        # and the node, seen for the first time, is asked for one.
+        assert "entity_picture" not in hass.states.get(image).attributes
         assert await hass.async_add_executor_job(commands.subscribed.wait, 10)
-        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
         await hass.async_add_executor_job(commands.wait, lambda: len(commands.messages) == 1)
-        request = json.loads(commands.messages[0][1])
+        assert json.loads(commands.messages[0][1])["command"] == "snapshot"
+        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+        await hass.async_add_executor_job(commands.wait, lambda: len(commands.messages) == 2)
+        request = json.loads(commands.messages[1][1])
         assert request["command"] == "snapshot"
 
         jpeg = _jpeg()
@@ -89,6 +94,7 @@ async def test_button_requests_and_image_shows_the_snapshot(
         hub = store_entry.runtime_data.hub
         await wait_for(hass, lambda: hub.nodes["entrance"].snapshot_jpeg is not None)
         assert await picture(image) == (jpeg, "image/jpeg")
+        assert "entity_picture" in hass.states.get(image).attributes
 
         node.publish("snapshot", {**reply, "image": base64.b64encode(b"GIF89a").decode()})
         await wait_for(hass, lambda: hub.rejects.by_kind["snapshot"] == 1)
