@@ -139,3 +139,10 @@ def test_identifiers_parse_back_what_they_build() -> None:
         "window",
     ]
     assert identifiers.ids_in_keys(entry, "cam", unique_ids, "line", "crossing") == ["door"]
+
+
+def test_simulated_nodes_also_have_the_group_persona() -> None:
+    """The store simulator labels whole groups `group`; a real node never does."""
+    description = {**EXAMPLES["description"], "synthetic": True}
+    info = NodeInfo.from_message(validate("description", description))
+    assert info.shopper_personas == ("passer_by", "browser", "focused_buyer", "lingerer", "group")
