@@ -1,9 +1,10 @@
 """Device triggers of a camera node: a shopper entered a zone, someone came in or went out
-through a line, someone is watching a display, more people than the capacity the owner set.
+through a line, someone is watching a display, more people than the capacity the owner set, a
+visit of a persona ended, a group of shoppers was counted.
 
 Each trigger is resolved through registries that exist whether or not the store is loaded yet
-(automations may be set up before the integration): crossings and watchers listen for the hub's
-`storefront_event` on the bus, the others follow the node's own entities.
+(automations may be set up before the integration): crossings, watchers and finished visits
+listen for the hub's `storefront_event` on the bus, the others follow the node's own entities.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from homeassistant.helpers.typing import ConfigType
 from . import identifiers
 from .const import CONF_TOPIC_ROOT, DOMAIN
 from .hub import EVENT_STOREFRONT
+from .models import PERSONAS
 
 CONF_SUBTYPE: Final = "subtype"
 ZONE_ENTERED: Final = "zone_entered"
@@ -51,6 +53,8 @@ CROSSING_OUT: Final = "crossing_out"
 OVER_CAPACITY: Final = "over_capacity"
 DISPLAY_WATCHED: Final = "display_watched"
 OFFER_CHANGED: Final = "offer_changed"  # a display's device: another offer is on screen
+PERSONA_VISIT: Final = "persona_visit"
+GROUP_ENTERED: Final = "group_entered"
 TRIGGER_TYPES: Final = (
     ZONE_ENTERED,
     CROSSING_IN,
@@ -58,10 +62,20 @@ TRIGGER_TYPES: Final = (
     DISPLAY_WATCHED,
     OVER_CAPACITY,
     OFFER_CHANGED,
+    PERSONA_VISIT,
+    GROUP_ENTERED,
 )
+# Triggers on the hub's events, and the event field their subtype narrows down.
+EVENT_SUBTYPES: Final = {
+    CROSSING_IN: "line",
+    CROSSING_OUT: "line",
+    DISPLAY_WATCHED: "display",
+    PERSONA_VISIT: "persona",
+}
 
-# The subtype names the zone (zone_entered, required), the line (crossings; left out: any line)
-# or the display (display_watched; left out: any display).
+# The subtype names the zone (zone_entered, required), the line (crossings; left out: any line),
+# the display (display_watched; left out: any display) or the persona (persona_visit; left out:
+# any persona).
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES),
@@ -102,6 +116,10 @@ class _Node:
     def displays(self) -> list[str]:
         return self._ids("display", "impression")
 
+    @property
+    def personas(self) -> list[str]:
+        return self._ids("persona", "today")
+
     def entity_id(self, hass: HomeAssistant, platform: str, key: str) -> str:
         unique_id = identifiers.node_unique_id(self.entry_id, self.node_id, key)
         entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
@@ -116,6 +134,11 @@ async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType)
     config = TRIGGER_SCHEMA(config)
     if config[CONF_TYPE] == ZONE_ENTERED and CONF_SUBTYPE not in config:
         raise InvalidDeviceAutomationConfig("A zone_entered trigger names its zone in `subtype`")
+    if config[CONF_TYPE] == PERSONA_VISIT and config.get(CONF_SUBTYPE, PERSONAS[0]) not in PERSONAS:
+        raise InvalidDeviceAutomationConfig(
+            f"A persona_visit trigger's `subtype` is one of {', '.join(PERSONAS)}, or left out "
+            "for any persona"
+        )
     return config
 
 
@@ -141,6 +164,9 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
         {**base, CONF_TYPE: DISPLAY_WATCHED, CONF_SUBTYPE: display} for display in node.displays
     ]
     triggers.append({**base, CONF_TYPE: OVER_CAPACITY})
+    triggers += [{**base, CONF_TYPE: PERSONA_VISIT, CONF_SUBTYPE: p} for p in node.personas]
+    if node.personas:  # groups are found with personas
+        triggers.append({**base, CONF_TYPE: GROUP_ENTERED})
     return triggers
 
 
@@ -154,16 +180,10 @@ async def async_attach_trigger(
     if kind == OFFER_CHANGED:
         return await _attach_offer_changed(hass, config, action, trigger_info)
     node = _Node(hass, config[CONF_DEVICE_ID])
-    if kind in (CROSSING_IN, CROSSING_OUT, DISPLAY_WATCHED):
-        event_data: dict[str, Any] = {"store": node.topic_root, "node_id": node.node_id}
-        if kind == DISPLAY_WATCHED:  # a person who looked at the display (node's attention on)
-            event_data |= {"type": "impression", "looked": True}
-            where = "display"
-        else:
-            event_data |= {"type": "crossing", "direction": "in" if kind == CROSSING_IN else "out"}
-            where = "line"
+    if kind in EVENT_SUBTYPES:
+        event_data = {"store": node.topic_root, "node_id": node.node_id, **_event_of(kind)}
         if CONF_SUBTYPE in config:
-            event_data[where] = config[CONF_SUBTYPE]
+            event_data[EVENT_SUBTYPES[kind]] = config[CONF_SUBTYPE]
         event_config = event_trigger.TRIGGER_SCHEMA(
             {
                 CONF_PLATFORM: "event",
@@ -186,19 +206,32 @@ async def async_attach_trigger(
         return await state_trigger.async_attach_trigger(
             hass, state_config, action, trigger_info, platform_type="device"
         )
-    return _attach_zone_entered(hass, node, config, action, trigger_info)
+    if kind == GROUP_ENTERED:
+        key = "groups_today"
+    else:
+        key = identifiers.zone_key(config[CONF_SUBTYPE], "people")
+    entity_id = node.entity_id(hass, "sensor", key)
+    return _attach_count_rises(hass, entity_id, config, action, trigger_info)
 
 
-def _attach_zone_entered(
+def _event_of(kind: str) -> dict[str, Any]:
+    """What the hub's event of a trigger kind carries, apart from its subtype."""
+    if kind == DISPLAY_WATCHED:  # a person who looked at the display (node's attention on)
+        return {"type": "impression", "looked": True}
+    if kind == PERSONA_VISIT:
+        return {"type": "visit"}
+    return {"type": "crossing", "direction": "in" if kind == CROSSING_IN else "out"}
+
+
+def _attach_count_rises(
     hass: HomeAssistant,
-    node: _Node,
+    entity_id: str,
     config: ConfigType,
     action: TriggerActionType,
     trigger_info: TriggerInfo,
 ) -> CALLBACK_TYPE:
-    """Fires each time the zone's head count goes up, not only when it stops being empty
-    (a binary sensor's own trigger covers that): a second shopper at the window counts too."""
-    entity_id = node.entity_id(hass, "sensor", identifiers.zone_key(config[CONF_SUBTYPE], "people"))
+    """Fires each time a count sensor goes up, not only when it stops being zero: a second
+    shopper at the window (a zone's head count) or a further group today counts too."""
     job = HassJob(action)
     trigger_data = trigger_info["trigger_data"]
 

@@ -14,11 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
-from .contract import ContractError
+from .contract import CONTRACT, ContractError
 
 type Message = Mapping[str, Any]
 type Direction = Literal["in", "out"]
 DIRECTIONS: tuple[Direction, ...] = ("in", "out")
+
+# The behavioural personas of shoppers, in the contract's order. Staff are counted apart
+# (`staff_like` never enters a shopper figure); `group` is the store simulator's alone.
+PERSONAS: tuple[str, ...] = tuple(CONTRACT["definitions"]["persona"]["enum"])
+STAFF_PERSONA = "staff_like"
+SIMULATED_PERSONA = "group"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,7 @@ class NodeInfo:
     mood: bool  # the node's opt-in aggregate mood is on
     snapshots: bool  # the node allows anonymised snapshots on request
     synthetic: bool  # a node of the store simulator
+    personas: bool  # the node classifies visits into personas (groups and staff with them)
 
     @classmethod
     def from_message(cls, message: Message) -> Self:
@@ -83,7 +90,16 @@ class NodeInfo:
             mood=features.get("mood", False),
             snapshots=features.get("snapshot", True),
             synthetic=message.get("synthetic", False),
+            personas=features.get("personas", False),
         )
+
+    @property
+    def shopper_personas(self) -> tuple[str, ...]:
+        """The personas this node's shopper visits can have (none without personas)."""
+        if not self.personas:
+            return ()
+        left_out = {STAFF_PERSONA} | (set() if self.synthetic else {SIMULATED_PERSONA})
+        return tuple(p for p in PERSONAS if p not in left_out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +148,47 @@ class DisplayCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveMix:
+    """Provisional personas of the shoppers in view now, for the node and per zone."""
+
+    total: Mapping[str, int]
+    zones: Mapping[str, Mapping[str, int]]
+
+    @classmethod
+    def from_message(cls, live: Message) -> Self:
+        return cls(
+            total=dict(live["total"]),
+            zones={zone: dict(mix) for zone, mix in live["zones"].items()},
+        )
+
+    def main(self, zone: str | None = None) -> str:
+        """The persona most shoppers in view (or in `zone`) have now; `none` when nobody is
+        there. A tie goes to the persona listed first in the contract."""
+        mix = self.total if zone is None else self.zones.get(zone, {})
+        present = [(count, -PERSONAS.index(p), p) for p, count in mix.items() if count > 0]
+        return max(present)[2] if present else "none"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaCounts:
+    """Today's shopper visits per persona, shopping units and groups, and staff apart."""
+
+    visits: Mapping[str, int]  # by persona
+    units: int | None  # a group counts once
+    groups: int | None  # units of two or more
+    staff_visits: int | None
+    staff_now: int | None  # people in view who look like staff
+
+    def of(self, persona: str) -> int:
+        return self.visits.get(persona, 0)
+
+    def share(self, persona: str) -> float | None:
+        """Percent of today's shopper visits with this persona; None before the first."""
+        total = sum(self.visits.values())
+        return None if total == 0 else round(100 * self.of(persona) / total, 1)
+
+
+@dataclass(frozen=True, slots=True)
 class NodeCounts:
     """A node's retained state: who is in view now, and its counters since local midnight."""
 
@@ -142,10 +199,13 @@ class NodeCounts:
     visits: int
     dwell_mean_s: Mapping[str, float]  # by zone
     displays: Mapping[str, DisplayCounts]
+    personas: PersonaCounts | None = None  # None: the node does not classify personas
+    live: LiveMix | None = None
 
     @classmethod
     def from_message(cls, message: Message) -> Self:
         occupancy, counters = message["occupancy"], message["counters"]
+        live = message.get("live")
         return cls(
             message=message,
             people=occupancy["total"],
@@ -156,7 +216,21 @@ class NodeCounts:
             displays={
                 k: DisplayCounts.from_message(v) for k, v in counters.get("impressions", {}).items()
             },
+            personas=_persona_counts(occupancy, counters),
+            live=None if live is None else LiveMix.from_message(live),
         )
+
+
+def _persona_counts(occupancy: Message, counters: Message) -> PersonaCounts | None:
+    if "personas" not in counters:
+        return None
+    return PersonaCounts(
+        visits=dict(counters["personas"]),
+        units=counters.get("units"),
+        groups=counters.get("groups"),
+        staff_visits=counters.get("staff_visits"),
+        staff_now=occupancy.get("staff"),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,7 +146,11 @@ class PointMaker:
         occupancy = state.get("occupancy", {})
         ns = to_ns(ts)
         zones = sorted(occupancy.get("zones", {}).items())
-        rows = [(NODE_OCCUPANCY, self._tags(node_id), {"people": occupancy.get("total")}, ns)]
+        node_fields: dict[str, Field | None] = {
+            "people": occupancy.get("total"),
+            "staff": occupancy.get("staff"),  # only from nodes that classify personas
+        }
+        rows = [(NODE_OCCUPANCY, self._tags(node_id), node_fields, ns)]
         rows += [
             (OCCUPANCY, self._tags(node_id, zone=zone), {"people": people}, ns)
             for zone, people in zones
@@ -182,7 +186,7 @@ class PointMaker:
         self._state_ts[node_id] = max(ts, self._state_ts.get(node_id, -math.inf))
         counters = state.get("counters", {})
         rows: list[tuple[str, dict[str, str | None], dict[str, Field | None], int]] = [
-            (COUNTERS, self._tags(node_id), {"visits": counters.get("visits")}, ns)
+            (COUNTERS, self._tags(node_id), _counter_fields(counters), ns)
         ]
         rows += [
             (
@@ -247,9 +251,15 @@ class PointMaker:
                 "group_size": event.get("group_size"),
                 "seq": seq,
             }
-            rows.append((VISIT, self._tags(node_id, persona=event.get("persona")), fields, ns))
+            persona = event.get("persona")
+            rows.append((VISIT, self._tags(node_id, persona=persona), fields, ns))
             rows += [
-                (DWELL, self._tags(node_id, zone=zone), {"seconds": _float(seconds)}, ns)
+                (
+                    DWELL,
+                    self._tags(node_id, zone=zone, persona=persona),
+                    {"seconds": _float(seconds)},
+                    ns,
+                )
                 for zone, seconds in sorted(zones.items())
             ]
         elif kind == "shelf":
@@ -293,6 +303,16 @@ class PointMaker:
             for tag in sorted(offer_tags)
         ]
         return self._lines(rows)
+
+
+def _counter_fields(counters: Mapping[str, Any]) -> dict[str, Field | None]:
+    """Visitors, and from nodes that classify personas shopping units, groups and staff."""
+    return {
+        "visits": counters.get("visits"),
+        "units": counters.get("units"),
+        "groups": counters.get("groups"),
+        "staff_visits": counters.get("staff_visits"),
+    }
 
 
 def _float(value: Any) -> float | None:

@@ -1,5 +1,5 @@
-"""Sensors: people in view, footfall and visitors today, dwell, displays, node health, store
-totals.
+"""Sensors: people in view, footfall and visitors today, dwell, displays, personas, groups and
+staff, node health, store totals.
 
 A node's sensor is one description: which message it reads (`counts_fn` for the retained
 state, `vitals_fn` for health) and how. Per-zone and per-line sensors are built from the node's
@@ -21,7 +21,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -41,6 +41,7 @@ from .models import (
     NodeCounts,
     NodeInfo,
     NodeVitals,
+    PersonaCounts,
     Zone,
 )
 
@@ -227,6 +228,108 @@ def _display_sensors(display: Display, info: NodeInfo) -> list[NodeSensorDescrip
     return sensors
 
 
+# Personas, groups and staff (docs/personas.md): only on nodes that classify personas. One
+# sensor per persona, not one with the mix in attributes: states get long-term statistics,
+# history graphs and numeric-state triggers; attributes get none of them.
+
+
+def _persona_figure(
+    read: Callable[[PersonaCounts], StateType],
+) -> Callable[[NodeCounts], StateType]:
+    def value(counts: NodeCounts) -> StateType:
+        return None if counts.personas is None else read(counts.personas)
+
+    return value
+
+
+def _main_persona(zone_id: str | None) -> Callable[[NodeCounts], StateType]:
+    def value(counts: NodeCounts) -> StateType:
+        return None if counts.live is None else counts.live.main(zone_id)
+
+    return value
+
+
+def _persona_sensors(info: NodeInfo) -> list[NodeSensorDescription]:
+    personas = info.shopper_personas
+    if not personas:
+        return []
+    descriptions = [
+        NodeSensorDescription(
+            key="units_today",
+            translation_key="units_today",
+            native_unit_of_measurement="units",
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            restore=True,
+            counts_fn=_persona_figure(lambda p: p.units),
+        ),
+        NodeSensorDescription(
+            key="groups_today",
+            translation_key="groups_today",
+            native_unit_of_measurement="groups",
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            restore=True,
+            counts_fn=_persona_figure(lambda p: p.groups),
+        ),
+        NodeSensorDescription(
+            key="staff_now",
+            translation_key="staff_now",
+            native_unit_of_measurement=PEOPLE,
+            state_class=SensorStateClass.MEASUREMENT,
+            counts_fn=_persona_figure(lambda p: p.staff_now),
+        ),
+        NodeSensorDescription(
+            key="staff_visits_today",
+            translation_key="staff_visits_today",
+            native_unit_of_measurement="visits",
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            restore=True,
+            counts_fn=_persona_figure(lambda p: p.staff_visits),
+        ),
+        NodeSensorDescription(
+            key="persona_now",
+            translation_key="persona_now",
+            device_class=SensorDeviceClass.ENUM,
+            options=["none", *personas],
+            counts_fn=_main_persona(None),
+        ),
+    ]
+    descriptions += [
+        NodeSensorDescription(
+            key=identifiers.zone_key(zone.id, "persona_now"),
+            translation_key="zone_persona_now",
+            translation_placeholders={"zone": zone.name},
+            device_class=SensorDeviceClass.ENUM,
+            options=["none", *personas],
+            counts_fn=_main_persona(zone.id),
+        )
+        for zone in info.zones
+    ]
+    for persona in personas:
+        descriptions += _one_persona_sensors(persona)
+    return descriptions
+
+
+def _one_persona_sensors(persona: str) -> list[NodeSensorDescription]:
+    return [
+        NodeSensorDescription(
+            key=identifiers.persona_key(persona, "today"),
+            translation_key=f"persona_{persona}_today",
+            native_unit_of_measurement="visits",
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            restore=True,
+            counts_fn=_persona_figure(lambda p: p.of(persona)),
+        ),
+        NodeSensorDescription(
+            key=identifiers.persona_key(persona, "share"),
+            translation_key=f"persona_{persona}_share",
+            native_unit_of_measurement=PERCENTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=0,
+            counts_fn=_persona_figure(lambda p: p.share(persona)),
+        ),
+    ]
+
+
 class NodeSensor(StorefrontNodeEntity, RestoreSensor):
     entity_description: NodeSensorDescription
 
@@ -330,6 +433,7 @@ def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NodeSe
         descriptions += _line_sensors(line)
     for display in info.displays:
         descriptions += _display_sensors(display, info)
+    descriptions += _persona_sensors(info)
     return [NodeSensor(hub, node_id, d) for d in descriptions]
 
 

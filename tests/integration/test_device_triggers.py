@@ -27,6 +27,7 @@ from tests.integration.conftest import NodePublisher, device_of, wait_for
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
 CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
+VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
 
 
 def state(total: int, window: int, counter: int) -> dict[str, Any]:
@@ -59,7 +60,12 @@ async def test_the_editor_offers_each_zone_and_line(
         ("crossing_in", "door"),
         ("crossing_out", "door"),
         ("display_watched", "window_display"),
+        ("group_entered", ""),
         ("over_capacity", ""),
+        ("persona_visit", "browser"),
+        ("persona_visit", "focused_buyer"),
+        ("persona_visit", "lingerer"),
+        ("persona_visit", "passer_by"),
         ("zone_entered", "counter"),
         ("zone_entered", "window"),
     ]
@@ -136,6 +142,89 @@ async def test_automations_run_on_what_the_node_publishes(
     assert fired.count("crowded") == 1
 
 
+async def test_persona_and_group_triggers_run_on_what_the_node_publishes(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    device_id = await _node_device(hass, store_entry, node)
+    await wait_for(
+        hass,
+        lambda: (
+            hass.states.get("sensor.entrance_camera_group_visits_today") is not None
+            and hass.states.get("sensor.entrance_camera_group_visits_today").state == "5"
+        ),
+    )
+
+    def automation(name: str, trigger: dict[str, Any]) -> dict[str, Any]:
+        base = {"platform": "device", "domain": DOMAIN, "device_id": device_id}
+        return {
+            "alias": name,
+            "triggers": [{**base, **trigger}],
+            "actions": [
+                {
+                    "event": "storefront_test_fired",
+                    "event_data": {
+                        "name": name,
+                        "seq": "{{ trigger.event.data.seq if trigger.event is defined else 0 }}",
+                    },
+                }
+            ],
+        }
+
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                automation("lingerer", {"type": "persona_visit", "subtype": "lingerer"}),
+                automation("browser", {"type": "persona_visit", "subtype": "browser"}),
+                automation("any_visit", {"type": "persona_visit"}),
+                automation("group", {"type": "group_entered"}),
+            ]
+        },
+    )
+    fired: list[tuple[str, str]] = []
+    hass.bus.async_listen(
+        "storefront_test_fired", lambda e: fired.append((e.data["name"], str(e.data["seq"])))
+    )
+    hub = store_entry.runtime_data.hub
+    seen: list[int] = []
+    hub.async_add_event_listener(lambda _node, event: seen.append(event["seq"]))
+
+    def visit(seq: int, persona: str, group_size: int = 1) -> dict[str, Any]:
+        return {**VISIT, "seq": seq, "track": seq, "persona": persona, "group_size": group_size}
+
+    for _ in range(40):  # subscriptions settle a moment after set-up
+        node.publish("event/visit", visit(1, "lingerer"))
+        await hass.async_block_till_done()
+        if seen:
+            break
+        await hass.async_add_executor_job(time.sleep, 0.1)
+    await wait_for(hass, lambda: ("lingerer", "1") in fired and ("any_visit", "1") in fired)
+    node.publish("event/visit", visit(1, "lingerer"))  # a replay: nothing fires again
+    node.publish("event/visit", visit(2, "passer_by"))
+    await wait_for(hass, lambda: ("any_visit", "2") in fired)
+    assert sorted(fired) == [("any_visit", "1"), ("any_visit", "2"), ("lingerer", "1")]
+
+    # Two people who came together leave: their visits end, the node counts one more group.
+    fired.clear()
+    node.publish("event/visit", visit(3, "browser", group_size=2))
+    node.publish("event/visit", visit(4, "browser", group_size=2))
+    node.publish("state", {**STATE, "counters": {**STATE["counters"], "groups": 6}}, retain=True)
+    await wait_for(hass, lambda: ("group", "0") in fired and ("browser", "4") in fired)
+    # The next state changes nothing about groups: the trigger fires once per group.
+    node.publish("state", {**state(2, 1, 1), "counters": {**STATE["counters"], "groups": 6}})
+    await wait_for(
+        hass, lambda: hass.states.get("sensor.entrance_camera_people_in_view").state == "2"
+    )
+    assert sorted(fired) == [
+        ("any_visit", "3"),
+        ("any_visit", "4"),
+        ("browser", "3"),
+        ("browser", "4"),
+        ("group", "0"),
+    ]
+
+
 async def test_bad_trigger_configs_are_refused(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
@@ -145,6 +234,10 @@ async def test_bad_trigger_configs_are_refused(
         await device_trigger.async_validate_trigger_config(hass, {**base, "type": "zone_entered"})
     with pytest.raises(Exception, match="type"):
         await device_trigger.async_validate_trigger_config(hass, {**base, "type": "dancing"})
+    with pytest.raises(InvalidDeviceAutomationConfig, match=r"subtype. is one of passer_by"):
+        await device_trigger.async_validate_trigger_config(
+            hass, {**base, "type": "persona_visit", "subtype": "millionaire"}
+        )
     info: Any = {"trigger_data": {}, "name": "test"}
     with pytest.raises(InvalidDeviceAutomationConfig, match="no sensor entity zone_attic_people"):
         await device_trigger.async_attach_trigger(

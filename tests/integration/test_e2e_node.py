@@ -1,5 +1,6 @@
 """End to end: the real camera node on real footage publishes through the real mosquitto into
-the real integration — entities appear, follow the node, and are right after a restart."""
+the real integration — entities appear, follow the node, and are right after a restart — and on
+into a real influxd, where the analyst app's queries read the node's personas."""
 
 from __future__ import annotations
 
@@ -8,22 +9,29 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.const import DOMAIN
+from custom_components.storefront.const import CONF_EXPORT, DOMAIN
 from custom_components.storefront.models import NodeData
-from storefront_dev.servers import Mosquitto
+from storefront_dev.servers import Influxd, Mosquitto
+from streamlit_app import queries
+from streamlit_app.config import Settings
+from streamlit_app.influxql import InfluxClient
 from tests.edge.conftest import write_clip
 from tests.integration.conftest import device_of, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+DATABASE = "e2e_node"
+SHOPPER_PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
 
 
 @pytest.fixture
@@ -83,8 +91,18 @@ def _state(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = 
 
 
 async def test_real_node_drives_the_entities(
-    hass: HomeAssistant, store_entry: MockConfigEntry, edge_node: subprocess.Popen[bytes]
+    hass: HomeAssistant,
+    store_entry: MockConfigEntry,
+    edge_node: subprocess.Popen[bytes],
+    influxd: Influxd,
 ) -> None:
+    await hass.async_add_executor_job(
+        lambda: requests.post(
+            f"{influxd.url}/query", params={"q": f"CREATE DATABASE {DATABASE}"}, timeout=10
+        )
+    )
+    export = {"api": "v1", "url": influxd.url, "database": DATABASE}
+    hass.config_entries.async_update_entry(store_entry, options={CONF_EXPORT: export})
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     hub = store_entry.runtime_data.hub
     await wait_for(
@@ -109,6 +127,33 @@ async def test_real_node_drives_the_entities(
         return sum(state["counters"].get("personas", {}).values()) if state else 0
 
     await wait_for(hass, lambda: personas_counted() >= 1, within_s=90)
+
+    # ... and the owner's persona sensors show them: today's counts add up to the node's.
+    def persona_sensors_agree() -> bool:
+        shown = [_state(hass, store_entry, f"walkway_persona_{p}_today") for p in SHOPPER_PERSONAS]
+        return all(v.isdigit() for v in shown) and sum(map(int, shown)) == personas_counted()
+
+    await wait_for(hass, persona_sensors_agree, within_s=30)
+    assert int(_state(hass, store_entry, "walkway_units_today")) >= 1
+    assert _state(hass, store_entry, "walkway_staff_now").isdigit()
+    assert _state(hass, store_entry, "walkway_persona_now") in ("none", *SHOPPER_PERSONAS)
+    assert _state(hass, store_entry, "walkway_zone_path_persona_now") in ("none", *SHOPPER_PERSONAS)
+
+    # The export has the node's finished visits with their personas; the analyst app reads them.
+    export_writer = store_entry.runtime_data.hub.export
+    assert export_writer is not None
+    await export_writer.writer.flush()
+    client = InfluxClient(Settings(url=influxd.url, database=DATABASE))
+    window = queries.base.Window(
+        datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(minutes=1)
+    )
+    found = await hass.async_add_executor_job(
+        queries.personas.load, client, queries.base.Scope(), window, window.end
+    )
+    assert found.mix["visits"].sum() >= 1
+    assert set(found.mix["persona"]) <= set(SHOPPER_PERSONAS)
+    assert found.mix["simulated"].sum() == 0
+    assert not found.daily.empty
     assert _state(hass, store_entry, "walkway_connectivity", "binary_sensor") == "on"
     await wait_for(hass, lambda: _state(hass, store_entry, "walkway_camera") == "ok", within_s=30)
 

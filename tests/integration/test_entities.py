@@ -23,6 +23,7 @@ from tests.integration.conftest import NodePublisher, device_of, wait_for
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
 HEALTH = CONTRACT["definitions"]["health"]["examples"][0]
+PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")  # a real node's shoppers
 
 
 def entity_id(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
@@ -239,3 +240,108 @@ async def test_over_capacity_follows_the_capacity_the_owner_sets(
     assert await hass.config_entries.async_unload(store_entry.entry_id)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     await wait_for(hass, lambda: store_entry.runtime_data.hub.capacities.get("entrance") == 2)
+
+
+async def test_persona_groups_and_staff_sensors_follow_the_node(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    publish_node(node)  # the example node classifies personas (features.personas)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data.hub
+    await wait_for(hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].state)
+    await wait_for(hass, lambda: value(hass, store_entry, "entrance_units_today") == "34")
+
+    # Today's shopper visits per persona (40 in all) and their shares; staff apart.
+    today = {p: value(hass, store_entry, f"entrance_persona_{p}_today") for p in PERSONAS}
+    assert today == {"passer_by": "12", "browser": "20", "focused_buyer": "8", "lingerer": "0"}
+    share = {p: value(hass, store_entry, f"entrance_persona_{p}_share") for p in PERSONAS}
+    assert share == {
+        "passer_by": "30.0",
+        "browser": "50.0",
+        "focused_buyer": "20.0",
+        "lingerer": "0.0",
+    }
+    assert value(hass, store_entry, "entrance_groups_today") == "5"
+    assert value(hass, store_entry, "entrance_staff_visits_today") == "3"
+    assert value(hass, store_entry, "entrance_staff_now") == "1"
+    # Who is in view now: a browser and a lingerer (a tie goes to the contract's order).
+    assert value(hass, store_entry, "entrance_persona_now") == "browser"
+    assert value(hass, store_entry, "entrance_zone_window_persona_now") == "lingerer"
+    assert value(hass, store_entry, "entrance_zone_counter_persona_now") == "browser"
+    registry = er.async_get(hass)
+    for simulated_or_staff in ("group", "staff_like"):  # no sensor: never a shopper persona
+        unique_id = f"{store_entry.entry_id}_entrance_persona_{simulated_or_staff}_today"
+        assert registry.async_get_entity_id("sensor", DOMAIN, unique_id) is None
+    names = {
+        hass.states.get(entity_id(hass, store_entry, key)).name  # type: ignore[union-attr]
+        for key in ("entrance_persona_passer_by_share", "entrance_zone_window_persona_now")
+    }
+    assert names == {
+        "Entrance camera Passers-by share today",
+        "Entrance camera Window main persona now",
+    }
+
+    # The shop empties and a new group's visit ends: the mix and the counts move with the state.
+    newer = copy.deepcopy(STATE)
+    newer["counters"]["personas"]["browser"] = 22
+    newer["counters"] |= {"units": 35, "groups": 6}
+    newer["occupancy"] = {"total": 0, "zones": {"window": 0, "counter": 0}, "staff": 0}
+    newer["live"] = {"total": {}, "zones": {}}
+    node.publish("state", newer, retain=True)
+    await wait_for(hass, lambda: value(hass, store_entry, "entrance_groups_today") == "6")
+    assert value(hass, store_entry, "entrance_persona_browser_today") == "22"
+    assert value(hass, store_entry, "entrance_persona_browser_share") == "52.4"
+    assert value(hass, store_entry, "entrance_persona_now") == "none"
+    assert value(hass, store_entry, "entrance_staff_now") == "0"
+
+
+async def test_nodes_without_personas_have_no_persona_sensors(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    description = copy.deepcopy(DESCRIPTION)
+    description["features"]["personas"] = False
+    state = copy.deepcopy(STATE)
+    for key in ("personas", "units", "groups", "staff_visits"):
+        del state["counters"][key]
+    del state["live"], state["occupancy"]["staff"]
+    node.publish("availability", "online", retain=True)
+    node.publish("description", description, retain=True)
+    node.publish("state", state, retain=True)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    visitors = f"{store_entry.entry_id}_entrance_visitors_today"
+    registry = er.async_get(hass)
+    await wait_for(hass, lambda: registry.async_get_entity_id("sensor", DOMAIN, visitors))
+    await wait_for(hass, lambda: value(hass, store_entry, "entrance_visitors_today") == "40")
+    ours = {
+        e.unique_id.removeprefix(f"{store_entry.entry_id}_entrance_")
+        for e in er.async_entries_for_config_entry(er.async_get(hass), store_entry.entry_id)
+    }
+    persona_keys = {
+        k
+        for k in ours
+        if "persona" in k or "staff" in k or k.endswith(("units_today", "groups_today"))
+    }
+    assert persona_keys == set()
+
+
+async def test_persona_counts_are_restored_until_the_node_reports(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+) -> None:
+    entity = "sensor.entrance_camera_group_visits_today"
+    er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{store_entry.entry_id}_entrance_groups_today",
+        suggested_object_id="entrance_camera_group_visits_today",
+    )
+    mock_restore_cache_with_extra_data(
+        hass, [(State(entity, "4"), {"native_value": 4, "native_unit_of_measurement": "groups"})]
+    )
+    node.publish("availability", "online", retain=True)
+    node.publish("description", DESCRIPTION, retain=True)  # no state yet
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    await wait_for(
+        hass, lambda: hass.states.get(entity) is not None and hass.states.get(entity).state == "4"
+    )
+    node.publish("state", STATE, retain=True)
+    await wait_for(hass, lambda: hass.states.get(entity).state == "5")  # type: ignore[union-attr]

@@ -174,6 +174,23 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     assert {(r["zone"], r["seconds"]) for r in dwell} == {("window", 22.5), ("counter", 51.0)}
     visit = query(own_influxd, 'SELECT * FROM "visit" GROUP BY *')[0]
     assert (visit["persona"], visit["duration_s"], visit["zones_visited"]) == ("browser", 94.0, 2)
+    assert visit["group_size"] == 1
+    # Personas, shopping units, groups and staff (counted apart) from the state.
+    personas = query(own_influxd, 'SELECT "visitors" FROM "personas" GROUP BY "persona"')
+    assert {(r["persona"], r["visitors"]) for r in personas} == {
+        ("passer_by", 12),
+        ("browser", 20),
+        ("focused_buyer", 8),
+    }
+    counters = query(own_influxd, 'SELECT * FROM "counters"')[0]
+    assert (counters["visits"], counters["units"], counters["groups"]) == (40, 34, 5)
+    assert counters["staff_visits"] == 3
+    assert query(own_influxd, 'SELECT "staff" FROM "node_occupancy"')[0]["staff"] == 1
+    by_zone = query(own_influxd, 'SELECT "seconds" FROM "dwell" GROUP BY "zone", "persona"')
+    assert {(r["zone"], r["persona"]) for r in by_zone} == {
+        ("window", "browser"),
+        ("counter", "browser"),
+    }
     health = query(own_influxd, 'SELECT * FROM "health"')[0]
     assert (health["fps"], health["queue_depth"], health["camera_ok"]) == (9.8, 0, True)
     assert query(own_influxd, 'SELECT "online" FROM "availability"')[0]["online"] is True

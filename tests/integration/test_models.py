@@ -41,6 +41,27 @@ def test_models_read_the_contract_examples() -> None:
     assert counts.zone_people == {"window": 1, "counter": 2}
     assert (counts.lines["door"].of("in"), counts.lines["door"].of("out")) == (42, 39)
     assert counts.dwell_mean_s == {"window": 18.4, "counter": 64.0}
+    assert info.personas is True
+    assert info.shopper_personas == ("passer_by", "browser", "focused_buyer", "lingerer")
+    personas = counts.personas
+    assert personas is not None
+    assert (personas.units, personas.groups, personas.staff_visits, personas.staff_now) == (
+        34,
+        5,
+        3,
+        1,
+    )
+    assert (personas.of("browser"), personas.share("browser"), personas.of("lingerer")) == (
+        20,
+        50.0,
+        0,
+    )
+    assert counts.live is not None
+    assert (counts.live.main(), counts.live.main("window"), counts.live.main("gone")) == (
+        "browser",
+        "lingerer",
+        "none",
+    )
 
     vitals = NodeVitals.from_message(EXAMPLES["health"])
     assert (vitals.fps, vitals.camera, vitals.queue_depth, vitals.queue_dropped) == (
@@ -65,6 +86,11 @@ def test_optional_fields_take_their_documented_defaults() -> None:
     assert (info.snapshots, info.capacity, info.hw_version) == (True, None, None)
     assert info.lines[0].entrance is False
     assert NodeCounts.from_message(state).dwell_mean_s == {}
+    assert (info.personas, info.shopper_personas) == (False, ())
+    for key in ("personas", "units", "groups", "staff_visits"):
+        del state["counters"][key]
+    del state["live"]
+    assert NodeCounts.from_message(validate("state", state)).personas is None
 
 
 def test_node_data_hands_on_the_messages_unchanged() -> None:
@@ -113,3 +139,10 @@ def test_identifiers_parse_back_what_they_build() -> None:
         "window",
     ]
     assert identifiers.ids_in_keys(entry, "cam", unique_ids, "line", "crossing") == ["door"]
+
+
+def test_simulated_nodes_also_have_the_group_persona() -> None:
+    """The store simulator labels whole groups `group`; a real node never does."""
+    description = {**EXAMPLES["description"], "synthetic": True}
+    info = NodeInfo.from_message(validate("description", description))
+    assert info.shopper_personas == ("passer_by", "browser", "focused_buyer", "lingerer", "group")

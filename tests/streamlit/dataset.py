@@ -68,7 +68,7 @@ NODES = (
     NodeSpec("Main Street", "floor", ("aisle", "counter"), "stairs", (2, 8), personas=True),
     NodeSpec("Harbour", "entrance", ("window",), "door", (1, 6)),
     # A simulated node: its points carry synthetic=true and are hidden unless asked for.
-    NodeSpec("Main Street", "sim", ("window",), "door", (20, 30), synthetic=True),
+    NodeSpec("Main Street", "sim", ("window",), "door", (20, 30), personas=True, synthetic=True),
 )
 
 

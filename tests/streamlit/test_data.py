@@ -4,7 +4,7 @@ benchmark call."""
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -267,3 +267,17 @@ def test_unreachable_and_refused_are_told_apart(influxd: Influxd) -> None:
         queries.sidebar.load(missing)
     assert "does not exist" in str(refused.value)
     assert "STOREFRONT_INFLUX_DB" in refused.value.hint
+
+
+def test_persona_mix_by_hour_and_weekday(client: InfluxClient, store_data: dataset.Dataset) -> None:
+    last = store_data.today - timedelta(days=1)
+    first = last - timedelta(days=13)
+    window = queries.base.Window.days(first, last, dataset.TZ)
+    personas = queries.personas.load(client, SCOPE, window, store_data.now)
+    visits = [v for v in store_data.select(store_data.visits, first, last) if v.persona]
+    tz = store_data.tz
+    by_hour = Counter((datetime.fromtimestamp(v.ts, tz).hour, v.persona) for v in visits)
+    weekday = Counter((datetime.fromtimestamp(v.ts, tz).strftime("%A"), v.persona) for v in visits)
+    assert {(r.hour, r.persona): r.visits for r in personas.by_hour.itertuples()} == by_hour
+    assert {(r.weekday, r.persona): r.visits for r in personas.by_weekday.itertuples()} == weekday
+    assert list(dict.fromkeys(personas.by_weekday["weekday"])) == list(queries.personas.WEEKDAYS)

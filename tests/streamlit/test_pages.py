@@ -188,12 +188,50 @@ def test_personas_show_the_mix_of_visits(
 ) -> None:
     first, last = _week(store_data)
     at = _open(pages_app, "personas", first, last)
-    assert _charts(at) == 2
+    assert _charts(at) == 5  # mix, by hour, by weekday, by zone, per day
     mix = at.dataframe[0].value
-    visits = store_data.select(store_data.visits, first, last)
-    expected = Counter(v.persona for v in visits if v.persona)
+    visits = [v for v in store_data.select(store_data.visits, first, last) if v.persona]
+    expected = Counter(v.persona for v in visits)
     assert dict(zip(mix["persona"], mix["visits"], strict=True)) == dict(expected)
     assert mix["share"].sum() == pytest.approx(1.0)
+    assert "simulated" not in mix.columns  # none included
+    assert not at.warning
+    browsers = [v for v in visits if v.persona == "browser"]
+    row = mix.set_index("persona").loc["browser"]
+    assert row["mean_duration_s"] == pytest.approx(
+        sum(v.duration_s for v in browsers) / len(browsers)
+    )
+    assert row["group_size"] == pytest.approx(sum(v.group_size for v in browsers) / len(browsers))
+
+    # Per zone, with its dwell, from the same visits.
+    dwell: dict[tuple[str, str], list[float]] = {}
+    for v in visits:
+        for zone, seconds in v.zones.items():
+            dwell.setdefault((zone, v.persona), []).append(seconds)
+    table = at.dataframe[1].value
+    assert {(r.zone, r.persona): r.visits for r in table.itertuples()} == {
+        k: len(s) for k, s in dwell.items()
+    }
+    assert {(r.zone, r.persona): r.mean_dwell_s for r in table.itertuples()} == pytest.approx(
+        {k: sum(s) / len(s) for k, s in dwell.items()}
+    )
+
+
+def test_personas_label_the_simulated_nodes_visits(
+    pages_app: AppFactory, store_data: dataset.Dataset
+) -> None:
+    first, last = _week(store_data)
+    at = _open(pages_app, "personas", first, last)
+    at.sidebar.checkbox(key="synthetic").check().run()
+    assert not at.exception
+    visits = store_data.select(store_data.visits, first, last, synthetic=True)
+    simulated = sum(1 for v in visits if v.persona and v.synthetic)
+    assert simulated > 0
+    mix = at.dataframe[0].value
+    assert mix["simulated"].sum() == simulated
+    assert mix["visits"].sum() == sum(1 for v in visits if v.persona)
+    assert f"{simulated:,} of these" in at.warning[0].value
+    assert "simulated nodes" in at.warning[0].value
 
 
 def test_personas_empty_state_for_nodes_without_personas(
@@ -307,16 +345,23 @@ def test_stopped_server_gives_the_error_page_and_the_app_recovers(
     app: AppFactory,
 ) -> None:
     app_env(influxd.url, DATABASE, STOREFRONT_APP_CACHE_TTL="0")
-    assert app().run().metric
+
+    def yesterday() -> AppTest:
+        """The overview of a day with traffic: today has none before the shop opens."""
+        at = app()
+        at.query_params["day"] = _yesterday(store_data).isoformat()
+        return at.run()
+
+    assert yesterday().metric
     influxd.stop()
     try:
-        at = app().run()
+        at = yesterday()
         assert not at.exception
         assert f"Cannot reach InfluxDB at {influxd.url}" in at.error[0].value
         assert not at.metric
     finally:
         influxd.start()
-    at = app().run()
+    at = yesterday()
     assert not at.error
     assert len(at.metric) == 5
 
