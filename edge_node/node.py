@@ -87,6 +87,8 @@ class Node:
             max_events=outbox.max_events,
             max_bytes=int(outbox.max_mb * 1024 * 1024),
             max_age_s=outbox.max_age_h * 3600,
+            replay_events=outbox.replay_events,
+            replay_age_s=outbox.replay_age_h * 3600,
         )
         self.counters = self._load_counters()
         self.commands: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -182,6 +184,8 @@ class Node:
             staff=occupancy.get("staff"),
             live=self._live if self.config.personas.enabled else None,
             mood_min=self.config.audience.mood_min_impressions,
+            stream=self.outbox.stream,
+            replay_from=self.outbox.replay_from(),
         )
 
     def _stock_levels(self) -> dict[str, messages.StockLevel]:
@@ -208,7 +212,10 @@ class Node:
         if stats.dropped:
             problems.append(f"{stats.dropped} events dropped by the outbox bounds")
         if self.link.last_error:
-            problems.append(self.link.last_error)
+            problems.append(self.link.last_error[:200])
+        if self.link.last_restart:
+            restarts = f"MQTT link restarted {self.link.restarts} times, last after "
+            problems.append(f"{restarts}{self.link.last_restart}"[:200])
         return messages.health(
             ts=self.clock(),
             uptime_s=time.monotonic() - self.started,
@@ -222,6 +229,8 @@ class Node:
             model=self.pipeline.detector.info.name,
             threads=self.config.detection.threads,
             problems=problems,
+            link_restarts=self.link.restarts,
+            rejected_commands=self.link.rejected_commands,
         )
 
     # --- the loop ---------------------------------------------------------------------------
@@ -437,6 +446,17 @@ class Node:
         if shelf is not None and not isinstance(shelf, str):
             return "args.shelf: give a shelf id, or leave it out to recalibrate every shelf"
         return self.pipeline.shelves.recalibrate(shelf)
+
+    def _command_replay(self, command: dict[str, Any]) -> str | None:
+        """Publish again what a receiver missed; events older than the replay log are gone,
+        which the receiver sees in the state's `replay_from`."""
+        args = command.get("args") or {}
+        if "stream" not in args or "from_seq" not in args:
+            return "args: give the stream and from_seq to replay"
+        if args["stream"] != self.outbox.stream:
+            return f"this node's stream is {self.outbox.stream}, not {args['stream']}"
+        self.link.request_replay(args["from_seq"])
+        return None
 
     def _command_reload_config(self, _command: dict[str, Any]) -> str | None:
         if self.config_path is None:
