@@ -125,6 +125,17 @@ class Link:
         """New events are in the outbox."""
         self._wake.set()
 
+    def replay(self, args: dict[str, Any]) -> str | None:
+        """The `replay` command (arguments already checked by parse_command): None when the
+        replay is under way, else why not. Events older than the replay log are gone; a
+        receiver sees that in the state's `replay_from`."""
+        if "stream" not in args or "from_seq" not in args:
+            return "args: give the stream and from_seq to replay"
+        if args["stream"] != self.outbox.stream:
+            return f"this node's stream is {self.outbox.stream}, not {args['stream']}"
+        self.request_replay(args["from_seq"])
+        return None
+
     def request_replay(self, from_seq: int) -> None:
         """Send again every acknowledged event from `from_seq` on (after those still queued)."""
         with self._lock:

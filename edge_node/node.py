@@ -448,15 +448,7 @@ class Node:
         return self.pipeline.shelves.recalibrate(shelf)
 
     def _command_replay(self, command: dict[str, Any]) -> str | None:
-        """Publish again what a receiver missed; events older than the replay log are gone,
-        which the receiver sees in the state's `replay_from`."""
-        args = command.get("args") or {}
-        if "stream" not in args or "from_seq" not in args:
-            return "args: give the stream and from_seq to replay"
-        if args["stream"] != self.outbox.stream:
-            return f"this node's stream is {self.outbox.stream}, not {args['stream']}"
-        self.link.request_replay(args["from_seq"])
-        return None
+        return self.link.replay(command.get("args") or {})
 
     def _command_reload_config(self, _command: dict[str, Any]) -> str | None:
         if self.config_path is None:

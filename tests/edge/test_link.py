@@ -120,6 +120,9 @@ def test_a_command_sent_when_the_node_shows_online_arrives(
         probe.wait(lambda: len(commands) == 1)
         assert commands == [command]
         assert link.connected
+    finally:
+        link.stop()
+        probe.close()
 
 
 def test_a_depth_bomb_on_the_command_topic_leaves_the_link_publishing(
@@ -312,7 +315,7 @@ def test_unreachable_broker_is_reported_without_a_tight_loop(
         (b'{"schema": 2, "id": "a", "command": "snapshot"}', "unknown contract version 2"),
         (b'{"schema": 1, "id": "has space", "command": "snapshot"}', "id:"),
         (b'{"schema": 1, "id": "a", "command": "format"}', "command: 'format' is not one of"),
-        (b"[" * 30000 + b"]" * 30000, "nested too deeply"),
+        (b"[" * 30000 + b"]" * 30000, "a command has at most 32"),
         (b'{"schema": 1, "id": "a", "command": "replay", "args": []}', "args: not a JSON object"),
         (b'{"schema": 1, "id": "a", "command": "replay", "args": {}}', "args.stream"),
         (
@@ -321,6 +324,7 @@ def test_unreachable_broker_is_reported_without_a_tight_loop(
             "args.from_seq",
         ),
     ],
+    ids=lambda value: value[:40].decode(errors="replace") if isinstance(value, bytes) else None,
 )
 def test_parse_command_reasons(payload: bytes, reason: str) -> None:
     result = parse_command(payload)
