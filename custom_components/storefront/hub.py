@@ -429,15 +429,20 @@ class StoreHub:
         }
         self.replays_requested += 1
         LOGGER.debug("Asking node %s to replay stream %s from seq %d", node_id, stream, from_seq)
-        self.hass.async_create_task(
-            mqtt.async_publish(
-                self.hass,
-                contract.topic("command", self.topic_root, node_id),
-                json.dumps(command),
-                qos=1,
-            ),
-            f"{DOMAIN} replay request",
-        )
+
+        async def publish() -> None:
+            try:
+                await mqtt.async_publish(
+                    self.hass,
+                    contract.topic("command", self.topic_root, node_id),
+                    json.dumps(command),
+                    qos=1,
+                )
+            except HomeAssistantError as err:
+                # The broker is away; the node's state after the reconnect shows the gap again.
+                LOGGER.debug("Replay request to %s not sent: %s", node_id, err)
+
+        self.hass.async_create_task(publish(), f"{DOMAIN} replay request")
 
     @callback
     def _withdraw(self, where: contract.Topic) -> None:

@@ -20,6 +20,7 @@ from edge_node.config import MqttConfig
 from edge_node.link import Link
 from edge_node.outbox import EventQueue
 from tests.integration.conftest import NodePublisher, wait_for
+from tests.mqtt_probe import Probe
 from tests.servers import Mosquitto
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
@@ -82,6 +83,9 @@ async def test_nothing_lost_across_a_broker_restart_and_a_home_assistant_restart
     hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
     node = Node(mqtt_broker.port, tmp_path / "node.db")
     node.link.start()
+    # Home Assistant's MQTT client announces itself a moment after each connect; a broker that
+    # goes away before that fails its pending birth message, so the test waits for it.
+    births = Probe(mqtt_broker.port, topic="homeassistant/status", client_id="delivery-births")
     try:
         assert await hass.config_entries.async_setup(store_entry.entry_id)
         hub = store_entry.runtime_data.hub
@@ -90,11 +94,14 @@ async def test_nothing_lost_across_a_broker_restart_and_a_home_assistant_restart
         await wait_for(hass, lambda: len(fired) == node.last_seq, within_s=30)
 
         # The broker dies while events keep coming; the node reconnects before HA re-subscribes.
+        await wait_for(hass, lambda: births.last("homeassistant/status") == b"online", 30)
+        births.messages.clear()
         mqtt_broker.kill()
-        await _produce(hass, node, 5)
+        await _produce(hass, node, 20)
         mqtt_broker.start()
         await _produce(hass, node, 40)
         await wait_for(hass, lambda: len(set(_fired_seqs(fired))) == node.last_seq, within_s=60)
+        await wait_for(hass, lambda: births.last("homeassistant/status") == b"online", 30)
 
         # Home Assistant restarts (the entry unloads and loads again) while the node goes on.
         assert await hass.config_entries.async_unload(store_entry.entry_id)
@@ -108,6 +115,7 @@ async def test_nothing_lost_across_a_broker_restart_and_a_home_assistant_restart
         await hass.async_block_till_done()
     finally:
         node.stop()
+        births.close()
     assert _fired_seqs(fired) == list(range(1, node.last_seq + 1))  # each once, none lost
     assert store_entry.runtime_data.hub.replays_requested >= 1
 
