@@ -148,8 +148,6 @@ class SequenceBook:
                 return Verdict.REFUSED
             # Known only from this event (its state has not arrived): start from here.
             node = self._nodes[node_id] = _NodeBook(_StreamBook(stream, seq - 1))
-        if not node.current.stream:  # known from a state that named no stream
-            node.current.stream = stream
         book = node.book_of(stream)
         if book is None:
             if node.announced or seq != 1:
@@ -174,16 +172,18 @@ class SequenceBook:
         """The node's retained state: its stream, newest seq and oldest seq it can replay.
 
         A node seen for the first time starts from its `last_seq`: what happened before Home
-        Assistant knew it is in the state's counters, not owed as events."""
+        Assistant knew it is in the state's counters, not owed as events. A state that names
+        no stream says nothing about which events its `last_seq` counts, so it is ignored
+        (such a node's events are de-duplicated, never asked for again)."""
+        if stream is None:
+            return
         node = self._nodes.get(node_id)
         if node is None:
-            book = _StreamBook(stream or "", fired_upto=last_seq)
-            node = self._nodes[node_id] = _NodeBook(book)
-        elif stream is not None and stream != node.current.stream:
+            node = self._nodes[node_id] = _NodeBook(_StreamBook(stream, fired_upto=last_seq))
+        elif node.current.stream and stream != node.current.stream:
             node.switch_to(stream)
-        if stream is not None:
-            node.announced = True
-            node.current.stream = stream
+        node.announced = True
+        node.current.stream = stream
         node.known_high = max(node.known_high, last_seq)
         if replay_from is not None:
             self.lost += node.current.give_up_to(replay_from - 1)
