@@ -11,7 +11,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.servers import Mosquitto
+from storefront_dev.servers import Mosquitto
 
 ACL = Path(__file__).resolve().parents[2] / "docs" / "mosquitto" / "acl.conf"
 USERS = {"homeassistant": "ha-secret", "entrance": "entrance-secret", "backdoor": "back-secret"}

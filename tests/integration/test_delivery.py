@@ -19,9 +19,9 @@ from custom_components.storefront.hub import EVENT_STOREFRONT
 from edge_node.config import MqttConfig
 from edge_node.link import Link
 from edge_node.outbox import EventQueue
+from storefront_dev.mqtt_probe import Probe
+from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import NodePublisher, wait_for
-from tests.mqtt_probe import Probe
-from tests.servers import Mosquitto
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
