@@ -327,6 +327,10 @@ class OutboxConfig(_Model):
     max_events: int = Field(500_000, ge=10, le=100_000_000)
     max_mb: float = Field(256.0, gt=0, le=100_000)
     max_age_h: float = Field(168.0, gt=0, le=24 * 365)
+    # A busy shop makes ~10,000 events a day; the log covers a day and a bit for Home Assistant
+    # to ask again for what it missed.
+    replay_events: int = Field(50_000, ge=0, le=10_000_000)
+    replay_age_h: float = Field(26.0, ge=0, le=24 * 365)
 
 
 class PrivacyConfig(_Model):

@@ -21,6 +21,7 @@ CONTRACT: Final[dict[str, Any]] = json.loads(CONTRACT_PATH.read_text(encoding="u
 VERSION: Final[int] = CONTRACT["x-version"]
 TOPICS: Final[dict[str, str]] = CONTRACT["x-topics"]
 MAX_PAYLOAD_BYTES: Final[int] = CONTRACT["x-limits"]["max_payload_bytes"]
+MAX_COMMAND_BRACKETS: Final = 32
 AVAILABILITY: Final[tuple[str, ...]] = tuple(CONTRACT["definitions"]["availability"]["enum"])
 COMMANDS: Final[tuple[str, ...]] = tuple(
     CONTRACT["definitions"]["command"]["properties"]["command"]["enum"]
@@ -55,8 +56,15 @@ def parse_command(payload: bytes) -> dict[str, Any] | str:
     """A command from Home Assistant as a dict, or the reason it is not a valid one."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         return f"payload of {len(payload)} bytes is too large"
+    # A command has two objects at most (itself and its args): counting brackets before
+    # decoding keeps a depth bomb away from the JSON decoder's recursion.
+    brackets = payload.count(b"{") + payload.count(b"[")
+    if brackets > MAX_COMMAND_BRACKETS:
+        return f"{brackets} objects and arrays, a command has at most {MAX_COMMAND_BRACKETS}"
     try:
         command = json.loads(payload)
+    except RecursionError:
+        return "nested too deeply"
     except (ValueError, UnicodeDecodeError) as err:
         return f"not valid JSON ({err})"
     if not isinstance(command, dict):

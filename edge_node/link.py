@@ -6,6 +6,10 @@ every (re)connect the link resends, in order, every event the broker has not ack
 event leaves the outbox only on its PUBACK. The node says `online` (and counts as connected) only
 once the broker has acknowledged its command subscription, so no command sent to a node that shows
 online is lost. Reconnects back off exponentially with jitter.
+
+Nothing a message can carry stops the link: every paho callback is guarded, and the thread is
+supervised, so an unexpected error costs one connection (counted in `restarts`), not the node's
+link for good. A `replay` request re-sends acknowledged events from the outbox's replay log.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -29,9 +34,25 @@ from .outbox import EventQueue
 
 LOG = logging.getLogger(__name__)
 
+MAX_LOGGED_CHARS = 200
 INFLIGHT_WINDOW = 100  # unacknowledged events on the wire at once
 RETAINED_KINDS = ("description", "state", "health")
 HA_STATUS_TOPIC = Topics.ha_status()
+
+Callback = TypeVar("Callback", bound=Callable[..., None])
+
+
+def guarded(callback: Callback) -> Callback:
+    """An MQTT callback that logs an unexpected error instead of letting it end paho's loop."""
+
+    @wraps(callback)
+    def call(*args: Any, **kwargs: Any) -> None:
+        try:
+            callback(*args, **kwargs)
+        except Exception:
+            LOG.exception("MQTT callback %s failed; the link carries on", callback.__name__)
+
+    return call  # type: ignore[return-value]
 
 
 class Link:
@@ -58,11 +79,15 @@ class Link:
         self._client: mqtt.Client | None = None
         self._inflight: dict[int, int] = {}  # paho mid -> event seq
         self._sent_upto = 0
+        self._replay_next: int | None = None  # next seq of a requested replay
         self._refused: str | None = None
         self._subscribe_mid: int | None = None
         self.connected = False  # True once subscribed and online, until the connection drops
         self.last_error: str | None = None
         self.connects = 0
+        self.restarts = 0  # connections ended by an unexpected error in the link itself
+        self.last_restart: str | None = None  # why, for health
+        self.rejected_commands = 0
         self._thread = threading.Thread(target=self._run, name="mqtt-link", daemon=True)
 
     # --- used by the node -------------------------------------------------------------------
@@ -100,6 +125,23 @@ class Link:
         """New events are in the outbox."""
         self._wake.set()
 
+    def replay(self, args: dict[str, Any]) -> str | None:
+        """The `replay` command (arguments already checked by parse_command): None when the
+        replay is under way, else why not. Events older than the replay log are gone; a
+        receiver sees that in the state's `replay_from`."""
+        if "stream" not in args or "from_seq" not in args:
+            return "args: give the stream and from_seq to replay"
+        if args["stream"] != self.outbox.stream:
+            return f"this node's stream is {self.outbox.stream}, not {args['stream']}"
+        self.request_replay(args["from_seq"])
+        return None
+
+    def request_replay(self, from_seq: int) -> None:
+        """Send again every acknowledged event from `from_seq` on (after those still queued)."""
+        with self._lock:
+            self._replay_next = max(1, from_seq)
+        self._wake.set()
+
     # --- connection thread ------------------------------------------------------------------
 
     def _new_client(self) -> mqtt.Client:
@@ -120,14 +162,29 @@ class Link:
                 cert_reqs=ssl.CERT_REQUIRED,
             )
             client.tls_insecure_set(tls.insecure)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
-        client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
+        client.on_connect = guarded(self._on_connect)
+        client.on_disconnect = guarded(self._on_disconnect)
+        client.on_publish = guarded(self._on_publish)
+        client.on_subscribe = guarded(self._on_subscribe)
+        client.on_message = guarded(self._on_message)
         return client
 
     def _run(self) -> None:
+        """Supervisor: whatever goes wrong inside, the link comes back after a pause."""
+        while not self._stop.is_set():
+            try:
+                self._connect_loop()
+            except Exception as err:
+                self.restarts += 1
+                LOG.exception("the MQTT link failed; restarting it")
+                self.last_restart = f"{type(err).__name__}: {err}"[:MAX_LOGGED_CHARS]
+                self._note_error(f"MQTT link restarted after {self.last_restart}")
+                with self._lock:
+                    self._client = None
+                    self.connected = False
+                self._stop.wait(1.0)
+
+    def _connect_loop(self) -> None:
         backoff = 1.0
         where = f"{self.config.host}:{self.config.effective_port}"
         while not self._stop.is_set():
@@ -169,6 +226,7 @@ class Link:
             if self.connected:
                 established = True
                 self._pump_events(client)
+                self._pump_replay(client)
             if self._wake.is_set():
                 self._wake.clear()
         if self._stop.is_set() and self.connected:
@@ -192,6 +250,24 @@ class Link:
                 break
             self._inflight[info.mid] = event.seq
             self._sent_upto = event.seq
+
+    def _pump_replay(self, client: mqtt.Client) -> None:
+        """Re-send acknowledged events while there is room on the wire (new events go first)."""
+        with self._lock:
+            start = self._replay_next
+        room = INFLIGHT_WINDOW - len(self._inflight)
+        if start is None or room <= 0:
+            return
+        batch = self.outbox.delivered(start, limit=room)
+        for event in batch:
+            info = client.publish(self.topics.event(event.type), event.payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                return
+            self._inflight[info.mid] = 0  # nothing to acknowledge in the outbox
+            start = event.seq + 1
+        with self._lock:
+            if self._replay_next is not None and self._replay_next <= start:
+                self._replay_next = start if len(batch) == room else None
 
     def _note_error(self, message: str) -> None:
         if message != self.last_error:
@@ -266,16 +342,19 @@ class Link:
         self, _client: mqtt.Client, _userdata: Any, mid: int, _reason: ReasonCode, _properties: Any
     ) -> None:
         seq = self._inflight.pop(mid, None)
-        if seq is not None:
+        if seq:
             self.outbox.ack(seq)
 
     def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         if message.topic == HA_STATUS_TOPIC:
             if message.payload == ONLINE:
+                # A restarted Home Assistant may hold garbage someone retained on availability.
+                client.publish(self.topics.of("availability"), ONLINE, qos=1, retain=True)
                 self._republish_retained(client)
             return
         command = parse_command(message.payload)
         if isinstance(command, str):
-            LOG.warning("ignored command on %s: %s", message.topic, command)
+            self.rejected_commands += 1
+            LOG.warning("ignored command on %s: %s", message.topic, command[:MAX_LOGGED_CHARS])
             return
         self.on_command(command)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 ONLINE, OFFLINE = (value.encode() for value in AVAILABILITY)
 PERSON_TRACK_CAP = 64  # paths, crossings and carts are bounded by the contract
+MAX_COUNT = 10_000_000  # the contract's bound on a count
 
 
 def encode(message: Mapping[str, Any]) -> bytes:
@@ -179,6 +180,8 @@ def state(
     staff: int | None = None,
     live: Mapping[str, Any] | None = None,
     mood_min: int = 5,
+    stream: str | None = None,
+    replay_from: int | None = None,
 ) -> dict[str, Any]:
     """The authoritative retained state: occupancy now, counters since local midnight; with
     personas on, `staff` in view (counted apart) and the provisional persona mix `live`.
@@ -198,6 +201,10 @@ def state(
             shelf: _stock(level, counters.shelf_moves(shelf)) for shelf, level in stock.items()
         }
     message["last_seq"] = counters.last_seq
+    if stream is not None:  # which stream last_seq counts, and how far back it can replay
+        message["stream"] = stream
+    if replay_from is not None:
+        message["replay_from"] = replay_from
     if live is not None:
         message["live"] = dict(live)
     return message
@@ -228,6 +235,8 @@ def health(
     threads: int,
     problems: Sequence[str] = (),
     cpu_percent: float | None = None,
+    link_restarts: int = 0,
+    rejected_commands: int = 0,
 ) -> dict[str, Any]:
     """The periodic retained health report."""
     message: dict[str, Any] = {
@@ -253,6 +262,8 @@ def health(
         "sw_version": __version__,
         "model": model,
         "threads": threads,
+        "link_restarts": min(link_restarts, MAX_COUNT),
+        "rejected_commands": min(rejected_commands, MAX_COUNT),
         "problems": list(problems)[:16],
     }
     return message

@@ -88,6 +88,8 @@ class Node:
             max_events=outbox.max_events,
             max_bytes=int(outbox.max_mb * 1024 * 1024),
             max_age_s=outbox.max_age_h * 3600,
+            replay_events=outbox.replay_events,
+            replay_age_s=outbox.replay_age_h * 3600,
         )
         self.counters = self._load_counters()
         self.commands: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -183,6 +185,8 @@ class Node:
             staff=occupancy.get("staff"),
             live=self._live if self.config.personas.enabled else None,
             mood_min=self.config.audience.mood_min_impressions,
+            stream=self.outbox.stream,
+            replay_from=self.outbox.replay_from(),
         )
 
     def _stock_levels(self) -> dict[str, messages.StockLevel]:
@@ -209,7 +213,10 @@ class Node:
         if stats.dropped:
             problems.append(f"{stats.dropped} events dropped by the outbox bounds")
         if self.link.last_error:
-            problems.append(self.link.last_error)
+            problems.append(self.link.last_error[:200])
+        if self.link.last_restart:
+            restarts = f"MQTT link restarted {self.link.restarts} times, last after "
+            problems.append(f"{restarts}{self.link.last_restart}"[:200])
         return messages.health(
             ts=self.clock(),
             uptime_s=time.monotonic() - self.started,
@@ -223,6 +230,8 @@ class Node:
             model=self.pipeline.detector.info.name,
             threads=self.config.detection.threads,
             problems=problems,
+            link_restarts=self.link.restarts,
+            rejected_commands=self.link.rejected_commands,
         )
 
     # --- the loop ---------------------------------------------------------------------------
@@ -438,6 +447,9 @@ class Node:
         if shelf is not None and not isinstance(shelf, str):
             return "args.shelf: give a shelf id, or leave it out to recalibrate every shelf"
         return self.pipeline.shelves.recalibrate(shelf)
+
+    def _command_replay(self, command: dict[str, Any]) -> str | None:
+        return self.link.replay(command.get("args") or {})
 
     def _command_reload_config(self, _command: dict[str, Any]) -> str | None:
         if self.config_path is None:

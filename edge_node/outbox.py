@@ -5,6 +5,10 @@ only on the broker's PUBACK. A node that loses power, or a 5G link that drops fo
 nothing within the configured bounds; when a bound is hit the oldest events go first and are
 counted, so the loss is visible in health.
 
+After the PUBACK an event moves to the replay log (`delivered`), kept within its own count and
+age bounds, so a receiver that missed events the broker did accept (Home Assistant's MQTT client
+has a clean session) can ask for them again by sequence number.
+
 The same database keeps the node's event stream id and next sequence number, so sequence
 numbers keep increasing across restarts; a fresh database starts a new stream.
 """
@@ -31,7 +35,15 @@ CREATE TABLE IF NOT EXISTS events (
     payload BLOB NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS delivered (
+    seq INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created REAL NOT NULL
+);
 """
+# Pruning the replay log costs a query; doing it every this many acknowledgements is plenty.
+PRUNE_EVERY_ACKS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,8 @@ class EventQueue:
         max_events: int = 500_000,
         max_bytes: int = 256 * 1024 * 1024,
         max_age_s: float = 7 * 24 * 3600,
+        replay_events: int = 50_000,
+        replay_age_s: float = 26 * 3600,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
@@ -67,6 +81,9 @@ class EventQueue:
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.max_age_s = max_age_s
+        self.replay_events = replay_events
+        self.replay_age_s = replay_age_s
+        self._acks_since_prune = 0
         self._clock = clock
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -76,7 +93,9 @@ class EventQueue:
         self._db.executescript(SCHEMA)
         self.stream = self._meta("stream") or self._init_meta("stream", secrets.token_hex(8))
         self._dropped = int(self._meta("dropped") or 0)
-        last = self._db.execute("SELECT max(seq) FROM events").fetchone()[0]
+        last = self._db.execute(
+            "SELECT max(seq) FROM (SELECT seq FROM events UNION ALL SELECT seq FROM delivered)"
+        ).fetchone()[0]
         self._next_seq = max(int(self._meta("next_seq") or 1), (last or 0) + 1)
         self._bytes = int(
             self._db.execute("SELECT coalesce(sum(length(payload)), 0) FROM events").fetchone()[0]
@@ -192,13 +211,54 @@ class EventQueue:
         return [QueuedEvent(int(s), str(t), bytes(p), float(c)) for s, t, p, c in rows]
 
     def ack(self, seq: int) -> None:
-        """The broker has the event: forget it."""
+        """The broker has the event: move it from the queue to the replay log."""
         with self._lock:
-            row = self._db.execute(
-                "DELETE FROM events WHERE seq = ? RETURNING length(payload)", (seq,)
-            ).fetchone()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO delivered SELECT * FROM events WHERE seq = ?", (seq,)
+                )
+                row = self._db.execute(
+                    "DELETE FROM events WHERE seq = ? RETURNING length(payload)", (seq,)
+                ).fetchone()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             if row is not None:
                 self._bytes -= int(row[0])
+                self._acks_since_prune += 1
+            if self._acks_since_prune >= PRUNE_EVERY_ACKS:
+                self._prune_replay_log()
+
+    def _prune_replay_log(self) -> None:
+        """Keep the newest `replay_events` delivered events younger than `replay_age_s`."""
+        self._acks_since_prune = 0
+        cutoff = self._clock() - self.replay_age_s
+        self._db.execute(
+            "DELETE FROM delivered WHERE created < ? OR seq <= "
+            "(SELECT seq FROM delivered ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+            (cutoff, self.replay_events),
+        )
+
+    def delivered(self, from_seq: int, limit: int = 100) -> list[QueuedEvent]:
+        """Events the broker acknowledged with seq >= from_seq, oldest first (for a replay)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, type, payload, created FROM delivered WHERE seq >= ? "
+                "ORDER BY seq LIMIT ?",
+                (from_seq, limit),
+            ).fetchall()
+        return [QueuedEvent(int(s), str(t), bytes(p), float(c)) for s, t, p, c in rows]
+
+    def replay_from(self) -> int:
+        """The oldest seq this node can still send: kept in the replay log or still queued."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT min(seq) FROM (SELECT min(seq) AS seq FROM delivered "
+                "UNION ALL SELECT min(seq) FROM events)"
+            ).fetchone()
+            return int(row[0]) if row[0] is not None else self._next_seq
 
     def stats(self) -> QueueStats:
         with self._lock:

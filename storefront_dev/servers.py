@@ -116,6 +116,7 @@ class Mosquitto(Server):
     name: str = "mosquitto"
     binary: str = "mosquitto"
     users: dict[str, str] = field(default_factory=dict)  # when set, only these may connect
+    acl_file: Path | None = None  # who may publish and subscribe where (with `users`)
 
     def _auth_lines(self) -> str:
         if not self.users:
@@ -124,7 +125,8 @@ class Mosquitto(Server):
         passwords.write_text("")
         for user, password in self.users.items():
             subprocess.run(["mosquitto_passwd", "-b", str(passwords), user, password], check=True)
-        return f"allow_anonymous false\npassword_file {passwords}\n"
+        acl = f"acl_file {self.acl_file}\n" if self.acl_file is not None else ""
+        return f"allow_anonymous false\npassword_file {passwords}\n{acl}"
 
     def command(self) -> list[str]:
         conf = self.workdir / "mosquitto.conf"

@@ -813,7 +813,11 @@ class NodeRun:
             zones = {zone: mix(c) for zone, c in self.live.items() if zone is not None}
             live = {"total": mix(self.live[None]), "zones": zones}
         people = len(self.inside)
-        return messages.state(ts, self.counters, people, self.zone_people, stock, live=live)
+        # Numbered here, the run announces its stream in its state, as a real node does.
+        stream = self.stream if self.numbered else None
+        return messages.state(
+            ts, self.counters, people, self.zone_people, stock, live=live, stream=stream
+        )
 
     def _health(self, ts: float) -> dict[str, Any]:
         rng = self.rng

@@ -34,8 +34,10 @@ class Connectivity(StorefrontNodeEntity, BinarySensorEntity):
         return True  # this entity *is* the node's availability
 
     @property
-    def is_on(self) -> bool:
-        return self.node_id in self.hub.nodes and self.node.online
+    def is_on(self) -> bool | None:
+        if self.node_id not in self.hub.nodes:
+            return False
+        return self.node.online  # None: unknown (an availability payload the contract refuses)
 
 
 class ZoneOccupied(StorefrontNodeEntity, BinarySensorEntity):

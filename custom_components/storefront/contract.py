@@ -1,14 +1,16 @@
 """The Storefront MQTT contract, loaded from contract.json (its single source of truth).
 
-Every payload from the wire goes through `parse`: size limit, strict JSON (no NaN/Infinity),
-then the JSON Schema of its message kind. What comes out is a plain dict known to be valid;
-what does not pass raises `ContractError` naming the offending field.
+Every payload from the wire goes through `parse`: size limit, nesting depth (scanned before the
+JSON decoder, whose recursion a deeply nested payload would exhaust), strict JSON (no
+NaN/Infinity), then the JSON Schema of its message kind. What comes out is a plain dict known to
+be valid; what does not pass raises `ContractError` naming the offending field.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,12 @@ VERSION: Final[int] = CONTRACT["x-version"]
 TOPICS: Final[dict[str, str]] = CONTRACT["x-topics"]
 MAX_PAYLOAD_BYTES: Final[int] = CONTRACT["x-limits"]["max_payload_bytes"]
 MAX_SNAPSHOT_BYTES: Final[int] = CONTRACT["x-limits"]["max_snapshot_bytes"]
+MAX_DEPTH: Final[int] = CONTRACT["x-limits"]["max_depth"]
+MAX_INTEGER: Final[int] = CONTRACT["x-limits"]["max_integer"]
+# A refusal's message may quote what was received; logs and diagnostics keep it short.
+MAX_REASON_CHARS: Final = 200
+_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET: Final = re.compile(rb"[^\[\]{}]+")
 
 EVENT_TYPES: Final = ("crossing", "visit", "shelf", "impression")
 JSON_KINDS: Final = (
@@ -39,10 +47,33 @@ class ContractError(ValueError):
     """A payload that breaks the contract. `field` names where (e.g. 'occupancy.total')."""
 
     def __init__(self, kind: str, field: str, message: str) -> None:
+        field = _truncate(field, 80)
+        message = _truncate(message, MAX_REASON_CHARS)
         super().__init__(f"{kind}: {field}: {message}" if field else f"{kind}: {message}")
         self.kind = kind
         self.field = field
         self.reason = message
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def nesting_depth(payload: bytes, limit: int = MAX_DEPTH) -> int:
+    """How deeply arrays and objects nest in `payload` (strings skipped); stops counting once
+    past `limit`, so a depth bomb costs one regular-expression pass, not a recursion."""
+    brackets = _NOT_BRACKET.sub(b"", _STRING.sub(b"", payload))
+    depth = deepest = 0
+    for char in brackets:
+        if char in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
 
 
 def _compile(kind: str) -> Callable[[Any], Any]:
@@ -107,9 +138,12 @@ def parse(kind: str, payload: bytes | bytearray | str) -> Any:
     if kind == "availability":
         text = payload if isinstance(payload, str) else bytes(payload).decode("utf-8", "replace")
         return validate(kind, text)
+    raw = payload.encode("utf-8", "replace") if isinstance(payload, str) else bytes(payload)
+    if nesting_depth(raw) > MAX_DEPTH:
+        raise ContractError(kind, "", f"nested deeper than {MAX_DEPTH} levels")
     try:
-        value = json.loads(payload, parse_constant=_reject_constant, parse_float=_finite_float)
-    except (ValueError, UnicodeDecodeError) as err:
+        value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise ContractError(kind, "", f"not valid JSON ({err})") from None
     if isinstance(value, dict) and "schema" in value and value["schema"] != VERSION:
         raise ContractError(

@@ -28,6 +28,13 @@ async def async_get_config_entry_diagnostics(
             "by_kind": dict(hub.rejects.by_kind),
             "last_error": hub.rejects.last_error,
         },
+        "delivery": {
+            "duplicates": hub.sequences.duplicates,
+            "refused": hub.sequences.refused,
+            "lost": hub.sequences.lost,
+            "replays_requested": hub.replays_requested,
+            "streams": hub.sequences.as_dict(),
+        },
         "nodes": {
             node_id: async_redact_data(
                 {

@@ -57,7 +57,8 @@ class StorefrontNodeEntity(StorefrontEntity):
 
     @property
     def available(self) -> bool:
-        return self.node_id in self.hub.nodes and self.node.online
+        # Unknown availability (garbage on the topic) keeps showing the retained values.
+        return self.node_id in self.hub.nodes and self.node.online is not False
 
 
 class StorefrontStoreEntity(StorefrontEntity):

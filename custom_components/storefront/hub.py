@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final, Self
 from homeassistant.components import mqtt
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_call_later
 
 from . import contract, devices
 from .const import (
@@ -36,7 +37,7 @@ from .influx import InfluxTarget
 from .issues import OfflineWatch, contract_mismatch, contract_ok
 from .listeners import Listeners
 from .models import Message, NodeCounts, NodeData, NodeInfo, NodeVitals, Snapshot
-from .sequences import SequenceBook
+from .sequences import SequenceBook, Verdict
 
 if TYPE_CHECKING:
     from .data import StorefrontConfigEntry
@@ -51,6 +52,10 @@ REJECT_LOG_INTERVAL_S = 60.0
 # How long a command that waits for its reply gives the node; a node handles commands between
 # frames.
 REPLY_TIMEOUT_S = 15.0
+
+# A gap is asked for after this pause, so events still on their way are not asked for twice;
+# it also bounds the replay requests to one per node per pause.
+REPLAY_DELAY_S = 2.0
 
 # The retained topics of a node, cleared on the broker when the owner removes the node.
 RETAINED_KINDS: Final = ("availability", "description", "state", "health")
@@ -131,6 +136,8 @@ class StoreHub:
         self._event_listeners: Listeners[str, Message] = Listeners()
         self._store_device_id: str | None = None
         self._unsubscribe: CALLBACK_TYPE | None = None
+        self._replay_timers: dict[str, CALLBACK_TYPE] = {}  # nodes with a gap being watched
+        self.replays_requested = 0
 
     @classmethod
     def from_entry(cls, hass: HomeAssistant, entry: StorefrontConfigEntry) -> Self:
@@ -168,6 +175,9 @@ class StoreHub:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        for cancel in self._replay_timers.values():
+            cancel()
+        self._replay_timers.clear()
         await self.sequences.async_flush()
         if self.export is not None:
             await self.export.async_stop()
@@ -353,12 +363,16 @@ class StoreHub:
             snapshot = Snapshot.from_message(value) if where.kind == "snapshot" else None
         except contract.ContractError as err:
             self._reject(err, message.topic, where.node_id)
+            if err.kind == "availability":  # a valid node id, a payload the contract refuses
+                node = self.nodes.setdefault(where.node_id, NodeData(where.node_id))
+                node.online = None  # unknown, not offline for good
+                self._node_changed(node.node_id)
             return
         if where.node_id in self._mismatched:
             self._mismatched.discard(where.node_id)
             contract_ok(self.hass, self.entry_id, where.node_id)
         if where.event_type is not None:
-            self._on_event(where.node_id, value)
+            self._on_event(where.node_id, value, message.topic)
             return
         node = self.nodes.setdefault(where.node_id, NodeData(where.node_id))
         if where.kind == "availability":
@@ -410,6 +424,13 @@ class StoreHub:
                 )
         elif kind == "state":
             node.counts = NodeCounts.from_message(message)
+            self.sequences.note_state(
+                node.node_id,
+                message.get("stream"),
+                message.get("last_seq", 0),
+                message.get("replay_from"),
+            )
+            self._watch_gap(node.node_id)
         else:
             node.vitals = NodeVitals.from_message(message)
         if self.export is not None:
@@ -429,9 +450,18 @@ class StoreHub:
             future.set_result(reply)
 
     @callback
-    def _on_event(self, node_id: str, event: Message) -> None:
-        if not self.sequences.accept(node_id, event["stream"], event["seq"]):
+    def _on_event(self, node_id: str, event: Message, topic: str) -> None:
+        verdict = self.sequences.accept(node_id, event["stream"], event["seq"])
+        if verdict is Verdict.REFUSED:
+            reason = (
+                f"seq {event['seq']} of stream {event['stream']} is not one this node announced "
+                "(a stream its state never named, or far beyond its newest seq)"
+            )
+            self._reject(contract.ContractError(event["type"], "seq", reason), topic, node_id)
+            return
+        if verdict is Verdict.DUPLICATE:
             return  # a replay after a reconnect: already counted
+        self._watch_gap(node_id)
         self.hass.bus.async_fire(
             EVENT_STOREFRONT, {"store": self.topic_root, "node_id": node_id, **event}
         )
@@ -439,6 +469,47 @@ class StoreHub:
         self._event_listeners.fire(None, node_id, event)
         if self.export is not None:
             self.export.add_message(node_id, "event", event)
+
+    @callback
+    def _watch_gap(self, node_id: str) -> None:
+        """If the node has sent events this hub never fired, ask for them after a pause."""
+        if node_id in self._replay_timers or self.sequences.missing(node_id) is None:
+            return
+
+        @callback
+        def ask(_now: Any) -> None:
+            self._replay_timers.pop(node_id, None)
+            missing = self.sequences.missing(node_id)
+            if missing is not None:
+                self._ask_replay(node_id, *missing)
+
+        self._replay_timers[node_id] = async_call_later(self.hass, REPLAY_DELAY_S, ask)
+
+    @callback
+    def _ask_replay(self, node_id: str, stream: str, from_seq: int) -> None:
+        """Ask the node to publish its events again from `from_seq` (duplicates are dropped)."""
+        command = {
+            "schema": contract.VERSION,
+            "id": f"replay-{secrets.token_hex(4)}",
+            "command": "replay",
+            "args": {"stream": stream, "from_seq": from_seq},
+        }
+        self.replays_requested += 1
+        LOGGER.debug("Asking node %s to replay stream %s from seq %d", node_id, stream, from_seq)
+
+        async def publish() -> None:
+            try:
+                await mqtt.async_publish(
+                    self.hass,
+                    contract.topic("command", self.topic_root, node_id),
+                    json.dumps(command),
+                    qos=1,
+                )
+            except HomeAssistantError as err:
+                # The broker is away; the node's state after the reconnect shows the gap again.
+                LOGGER.debug("Replay request to %s not sent: %s", node_id, err)
+
+        self.hass.async_create_task(publish(), f"{DOMAIN} replay request")
 
     @callback
     def _withdraw(self, where: contract.Topic) -> None:

@@ -290,7 +290,7 @@ class NodeData:
     """What the hub knows of one node; every value here passed the contract."""
 
     node_id: str
-    online: bool = False
+    online: bool | None = False  # None: the availability payload was not one the contract knows
     info: NodeInfo | None = None
     counts: NodeCounts | None = None
     vitals: NodeVitals | None = None

@@ -72,7 +72,8 @@ def _field(value: Field) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"{value}i"
+        # InfluxDB integers are 64-bit; the contract bounds every number well inside that.
+        return f"{value}i" if -(2**63) <= value < 2**63 else None
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else None  # InfluxDB has no NaN / inf
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -317,4 +318,9 @@ def _counter_fields(counters: Mapping[str, Any]) -> dict[str, Field | None]:
 
 def _float(value: Any) -> float | None:
     """JSON numbers may arrive as ints; InfluxDB keeps one type per field, so floats stay floats."""
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond any float; the contract refuses these already
+        return None

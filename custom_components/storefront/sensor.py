@@ -372,7 +372,7 @@ class StoreSensorDescription(SensorEntityDescription):
 
 
 def _store_people(hub: StoreHub) -> int:
-    return sum(n.counts.people for n in hub.nodes.values() if n.online and n.counts)
+    return sum(n.counts.people for n in hub.nodes.values() if n.online is not False and n.counts)
 
 
 def _store_footfall(hub: StoreHub) -> int:

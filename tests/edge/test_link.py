@@ -125,6 +125,32 @@ def test_a_command_sent_when_the_node_shows_online_arrives(
         probe.close()
 
 
+def test_a_depth_bomb_on_the_command_topic_leaves_the_link_publishing(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    outbox = EventQueue(tmp_path / "q.db")
+    commands: list[dict[str, Any]] = []
+    link = _link(broker.port, outbox, commands).start()
+    probe = Probe(broker.port)
+    try:
+        probe.wait(lambda: link.connected)
+        for depth in (1000, 30000):
+            probe.client.publish("storefront/cam1/command", b"[" * depth + b"]" * depth, qos=1)
+            probe.client.publish("storefront/cam1/command", b'{"a":' * depth, qos=1)
+        good = {"schema": 1, "id": "after", "command": "snapshot"}
+        probe.client.publish("storefront/cam1/command", json.dumps(good), qos=1)
+        probe.wait(lambda: commands == [good])
+        outbox.append("crossing", {"line": "door", "direction": "in", "track": 1})
+        link.wake()
+        probe.wait(lambda: probe.seqs() == [1])
+        assert link.rejected_commands == 4
+        assert link.restarts == 0
+        assert link.connects == 1
+    finally:
+        link.stop()
+        probe.close()
+
+
 class LoggingMosquitto(Mosquitto):
     """A broker that logs every packet, to read the order in which a client sent them."""
 
@@ -159,6 +185,53 @@ def test_the_node_says_online_only_after_the_broker_acknowledged_its_subscriptio
     assert suback < online, "\n".join(lines)
 
 
+def test_an_error_inside_the_link_costs_one_connection_not_the_link(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    outbox = EventQueue(tmp_path / "q.db")
+    broken = {"left": 1}
+
+    def pending(after_seq: int = 0, limit: int = 100) -> list[Any]:
+        if broken["left"]:  # a fault that cannot be produced from outside: a bug in the loop
+            broken["left"] -= 1
+            raise RuntimeError("disk said no")
+        return EventQueue.pending(outbox, after_seq, limit)
+
+    outbox.pending = pending  # type: ignore[method-assign]
+    link = _link(broker.port, outbox).start()
+    probe = Probe(broker.port)
+    try:
+        outbox.append("crossing", {"line": "door", "direction": "in", "track": 1})
+        link.wake()
+        probe.wait(lambda: probe.seqs() == [1], within_s=20)
+        assert link.restarts == 1
+        assert link.last_restart == "RuntimeError: disk said no"
+    finally:
+        link.stop()
+        probe.close()
+
+
+def test_replay_sends_acknowledged_events_again(broker: Mosquitto, tmp_path: Path) -> None:
+    outbox = EventQueue(tmp_path / "q.db")
+    link = _link(broker.port, outbox).start()
+    probe = Probe(broker.port)
+    try:
+        for track in range(250):
+            outbox.append("crossing", {"line": "door", "direction": "in", "track": track})
+        link.wake()
+        probe.wait(lambda: outbox.stats().depth == 0 and len(probe.seqs()) == 250)
+        assert outbox.replay_from() == 1
+        probe.events.clear()
+        assert "give the stream and from_seq" in (link.replay({}) or "")
+        assert "not 0000000000000000" in (link.replay({"stream": "0" * 16, "from_seq": 1}) or "")
+        assert link.replay({"stream": outbox.stream, "from_seq": 101}) is None
+        probe.wait(lambda: len(probe.seqs()) == 150)
+        assert probe.seqs() == list(range(101, 251))
+    finally:
+        link.stop()
+        probe.close()
+
+
 def test_home_assistant_birth_makes_the_node_republish(broker: Mosquitto, tmp_path: Path) -> None:
     link = _link(broker.port, EventQueue(tmp_path / "q.db"))
     link.set_retained("state", STATE)
@@ -169,6 +242,12 @@ def test_home_assistant_birth_makes_the_node_republish(broker: Mosquitto, tmp_pa
         probe.client.publish("homeassistant/status", b"online", qos=1)
         probe.wait(lambda: len(probe.messages) == 2)
         assert probe.messages[1][1] == probe.messages[0][1]
+        # Garbage retained on availability is put right by the same birth message.
+        probe.client.publish("storefront/cam1/availability", b"\xff garbage", qos=1, retain=True)
+        probe.client.publish("homeassistant/status", b"online", qos=1)
+        late = Probe(broker.port, client_id="late", topic="storefront/cam1/availability")
+        late.wait(lambda: late.last("cam1/availability") == b"online")
+        late.close()
     finally:
         link.stop()
         probe.close()
@@ -238,7 +317,15 @@ def test_unreachable_broker_is_reported_without_a_tight_loop(
         (b'{"schema": 2, "id": "a", "command": "snapshot"}', "unknown contract version 2"),
         (b'{"schema": 1, "id": "has space", "command": "snapshot"}', "id:"),
         (b'{"schema": 1, "id": "a", "command": "format"}', "command: 'format' is not one of"),
+        (b"[" * 30000 + b"]" * 30000, "a command has at most 32"),
+        (b'{"schema": 1, "id": "a", "command": "replay", "args": []}', "args: must be object"),
+        (
+            b'{"schema": 1, "id": "a", "command": "replay",'
+            b' "args": {"stream": "9f2c41d07a3b5e68", "from_seq": 10000000000000000000}}',
+            "args.from_seq",
+        ),
     ],
+    ids=lambda value: value[:40].decode(errors="replace") if isinstance(value, bytes) else None,
 )
 def test_parse_command_reasons(payload: bytes, reason: str) -> None:
     result = parse_command(payload)

@@ -191,8 +191,10 @@ def test_commands_snapshot_reset_and_bad_reload(
     start_node(config)
     probe.wait(lambda: len(probe.seqs()) >= 2, within_s=60)
 
-    def command(name: str, request_id: str) -> dict[str, Any]:
-        body = json.dumps({"schema": 1, "id": request_id, "command": name})
+    def command(name: str, request_id: str, **args: Any) -> dict[str, Any]:
+        body = json.dumps(
+            {"schema": 1, "id": request_id, "command": name, **({"args": args} if args else {})}
+        )
         probe.client.publish("storefront/cam1/command", body, qos=1)
 
         def replied() -> bool:
@@ -233,6 +235,19 @@ def test_commands_snapshot_reset_and_bad_reload(
     # The node keeps running on its old configuration.
     health_before = probe.last("cam1/health")
     probe.wait(lambda: probe.last("cam1/health") != health_before)
+
+    # A depth bomb on the command topic is refused; the node keeps publishing and answering.
+    probe.client.publish("storefront/cam1/command", b"[" * 30000 + b"]" * 30000, qos=1)
+    seen = max(probe.seqs())
+    probe.wait(lambda: max(probe.seqs()) > seen, within_s=60)
+    stream = state_of(probe)["stream"]
+    assert command("replay", "replay0", stream="0" * 16, from_seq=1)["ok"] is False
+    duplicates = probe.duplicates
+    assert command("replay", "replay1", stream=stream, from_seq=1)["ok"] is True
+    probe.wait(lambda: probe.duplicates >= duplicates + seen, within_s=30)
+    health = contract.parse("health", probe.last("cam1/health") or b"")
+    probe.wait(lambda: json.loads(probe.last("cam1/health") or b"{}").get("rejected_commands"))
+    assert health["link_restarts"] == 0
 
     # Privacy: nothing but the snapshot reply carries image data.
     for topic, payload, _ in probe.messages:

@@ -152,3 +152,46 @@ def test_failed_counters_leave_no_event(tmp_path: Path) -> None:
         queue.append("crossing", CROSSING, counters=broken)
     assert queue.pending() == []
     assert queue.append("crossing", CROSSING).seq == 1
+
+
+def test_acknowledged_events_stay_in_the_replay_log(tmp_path: Path) -> None:
+    queue = EventQueue(tmp_path / "q.db")
+    for _ in range(5):
+        queue.append("crossing", CROSSING)
+    for seq in (1, 2, 4):
+        queue.ack(seq)
+    assert [e.seq for e in queue.delivered(2)] == [2, 4]
+    assert (
+        queue.delivered(1)[0].payload
+        == json.dumps(json.loads(queue.delivered(1)[0].payload), separators=(",", ":")).encode()
+    )
+    assert queue.replay_from() == 1
+    assert queue.stats().depth == 2  # only what the broker has not acknowledged
+    queue.close()
+    reopened = EventQueue(tmp_path / "q.db")
+    assert [e.seq for e in reopened.delivered(1)] == [1, 2, 4]
+    assert reopened.append("crossing", CROSSING).seq == 6
+
+
+def test_replay_log_keeps_its_count_and_age_bounds(tmp_path: Path) -> None:
+    clock = FakeClock()
+    queue = EventQueue(tmp_path / "q.db", replay_events=300, replay_age_s=3600, clock=clock)
+    for _ in range(1000):
+        queue.ack(queue.append("crossing", CROSSING).seq)
+    kept = [e.seq for e in queue.delivered(1, limit=10_000)]
+    assert kept[-1] == 1000
+    assert 300 <= len(kept) < 300 + 200  # pruned every 200 acknowledgements
+    clock.now += 4000
+    for _ in range(200):
+        queue.ack(queue.append("crossing", CROSSING).seq)
+    assert [e.seq for e in queue.delivered(1, limit=10_000)] == list(range(1001, 1201))
+    assert queue.replay_from() == 1001
+    assert queue.stats().dropped == 0  # leaving the replay log is not a loss
+
+
+def test_replay_from_is_the_next_seq_when_nothing_is_kept(tmp_path: Path) -> None:
+    queue = EventQueue(tmp_path / "q.db", replay_events=0)
+    assert queue.replay_from() == 1
+    for _ in range(200):
+        queue.ack(queue.append("crossing", CROSSING).seq)
+    assert queue.replay_from() == 201

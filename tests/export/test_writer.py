@@ -43,6 +43,13 @@ def test_line_protocol_escapes_and_types() -> None:
     assert line("m", {}, {"t": True, "x": 1.0}, 1) == "m t=true,x=1.0 1"
 
 
+def test_numbers_beyond_influxdb_are_left_out_not_raised() -> None:
+    assert line("m", {}, {"big": 2**63, "ok": 2**63 - 1}, 1) == f"m ok={2**63 - 1}i 1"
+    health = {**CONTRACT["definitions"]["health"]["examples"][0], "rss_mb": 10**400}
+    (point,) = PointMaker("Main Street").health("entrance", health)
+    assert "rss_mb" not in point
+
+
 def test_every_measurement_is_documented_with_its_fields() -> None:
     """The reference table in docs/data-model.md names each measurement the code writes, and
     every field and tag it writes from the contract's examples."""

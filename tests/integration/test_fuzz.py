@@ -8,6 +8,7 @@ import json
 import math
 from typing import Any
 
+import pytest
 from homeassistant.components.mqtt.models import ReceiveMessage
 from homeassistant.core import HomeAssistant
 from hypothesis import HealthCheck, given, settings
@@ -56,9 +57,15 @@ def _mutations(kind: str) -> st.SearchStrategy[bytes]:
     return st.builds(mutate, st.sampled_from(sorted(base)), json_values)
 
 
+def _bomb(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
 payloads = st.one_of(
     st.binary(max_size=300),
+    st.text(max_size=100).map(lambda t: t.encode("utf-8", "surrogatepass")),
     json_values.map(lambda v: json.dumps(v, allow_nan=True).encode()),
+    st.integers(1, 30_000).map(_bomb),
     _mutations("state"),
     _mutations("health"),
 )
@@ -89,7 +96,8 @@ def test_random_payloads_never_break_the_hub(
     _deliver(hub, "storefront/entrance/state", json.dumps(GOOD["state"]).encode())
     _deliver(hub, "storefront/entrance/health", json.dumps(GOOD["health"]).encode())
 
-    _deliver(hub, f"storefront/{node_id}/{suffix}", payload)  # must not raise
+    for _ in range(2):  # the same payload again, as a replay would bring it
+        _deliver(hub, f"storefront/{node_id}/{suffix}", payload)  # must not raise
 
     for nid, node in hub.nodes.items():
         contract.validate_node_id(nid)
@@ -104,3 +112,15 @@ def test_random_payloads_never_break_the_hub(
             held = getattr(entrance, kind)
             assert held is not None
             assert held == GOOD[kind] or contract.validate(kind, held) == held
+
+
+async def test_depth_bombs_are_counted_and_logged_short(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = StoreHub(hass, "storefront", "fuzz")
+    kinds = [s for s in SUFFIXES if s not in ("command", "unknown", "event/unknown")]
+    for suffix in kinds:
+        _deliver(hub, f"storefront/entrance/{suffix}", _bomb(30_000))
+    assert hub.rejects.total == len(kinds)
+    assert "nested deeper" in (hub.rejects.last_error or "")
+    assert all(len(r.getMessage()) < 500 for r in caplog.records)
