@@ -1,9 +1,10 @@
 """Device triggers of a camera node: a shopper entered a zone, someone came in or went out
-through a line, someone is watching a display, more people than the capacity the owner set.
+through a line, someone is watching a display, more people than the capacity the owner set, a
+product was taken from or returned to a shelf, a shelf is running low.
 
 Each trigger is resolved through registries that exist whether or not the store is loaded yet
-(automations may be set up before the integration): crossings and watchers listen for the hub's
-`storefront_event` on the bus, the others follow the node's own entities.
+(automations may be set up before the integration): crossings, watchers and shelf changes
+listen for the hub's `storefront_event` on the bus, the others follow the node's own entities.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ CROSSING_OUT: Final = "crossing_out"
 OVER_CAPACITY: Final = "over_capacity"
 DISPLAY_WATCHED: Final = "display_watched"
 OFFER_CHANGED: Final = "offer_changed"  # a display's device: another offer is on screen
+PRODUCT_TAKEN: Final = "product_taken"
+PRODUCT_RETURNED: Final = "product_returned"
+STOCK_LOW: Final = "stock_low"
 TRIGGER_TYPES: Final = (
     ZONE_ENTERED,
     CROSSING_IN,
@@ -58,10 +62,16 @@ TRIGGER_TYPES: Final = (
     DISPLAY_WATCHED,
     OVER_CAPACITY,
     OFFER_CHANGED,
+    PRODUCT_TAKEN,
+    PRODUCT_RETURNED,
+    STOCK_LOW,
 )
+# The node's shelf event `change` each shelf trigger listens for.
+SHELF_CHANGES: Final = {PRODUCT_TAKEN: "taken", PRODUCT_RETURNED: "returned"}
 
 # The subtype names the zone (zone_entered, required), the line (crossings; left out: any line)
-# or the display (display_watched; left out: any display).
+# the display (display_watched; left out: any display) or the shelf (product_taken and
+# product_returned: left out, any shelf; stock_low: required).
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES),
@@ -102,6 +112,10 @@ class _Node:
     def displays(self) -> list[str]:
         return self._ids("display", "impression")
 
+    @property
+    def shelves(self) -> list[str]:
+        return self._ids("shelf", "change")
+
     def entity_id(self, hass: HomeAssistant, platform: str, key: str) -> str:
         unique_id = identifiers.node_unique_id(self.entry_id, self.node_id, key)
         entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
@@ -116,6 +130,8 @@ async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType)
     config = TRIGGER_SCHEMA(config)
     if config[CONF_TYPE] == ZONE_ENTERED and CONF_SUBTYPE not in config:
         raise InvalidDeviceAutomationConfig("A zone_entered trigger names its zone in `subtype`")
+    if config[CONF_TYPE] == STOCK_LOW and CONF_SUBTYPE not in config:
+        raise InvalidDeviceAutomationConfig("A stock_low trigger names its shelf in `subtype`")
     return config
 
 
@@ -141,6 +157,11 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
         {**base, CONF_TYPE: DISPLAY_WATCHED, CONF_SUBTYPE: display} for display in node.displays
     ]
     triggers.append({**base, CONF_TYPE: OVER_CAPACITY})
+    for shelf in node.shelves:
+        triggers += [
+            {**base, CONF_TYPE: kind, CONF_SUBTYPE: shelf}
+            for kind in (PRODUCT_TAKEN, PRODUCT_RETURNED, STOCK_LOW)
+        ]
     return triggers
 
 
@@ -154,11 +175,14 @@ async def async_attach_trigger(
     if kind == OFFER_CHANGED:
         return await _attach_offer_changed(hass, config, action, trigger_info)
     node = _Node(hass, config[CONF_DEVICE_ID])
-    if kind in (CROSSING_IN, CROSSING_OUT, DISPLAY_WATCHED):
+    if kind in (CROSSING_IN, CROSSING_OUT, DISPLAY_WATCHED, *SHELF_CHANGES):
         event_data: dict[str, Any] = {"store": node.topic_root, "node_id": node.node_id}
         if kind == DISPLAY_WATCHED:  # a person who looked at the display (node's attention on)
             event_data |= {"type": "impression", "looked": True}
             where = "display"
+        elif kind in SHELF_CHANGES:
+            event_data |= {"type": "shelf", "change": SHELF_CHANGES[kind]}
+            where = "shelf"
         else:
             event_data |= {"type": "crossing", "direction": "in" if kind == CROSSING_IN else "out"}
             where = "line"
@@ -174,11 +198,16 @@ async def async_attach_trigger(
         return await event_trigger.async_attach_trigger(
             hass, event_config, action, trigger_info, platform_type="device"
         )
-    if kind == OVER_CAPACITY:
+    if kind in (OVER_CAPACITY, STOCK_LOW):
+        key = (
+            "over_capacity"
+            if kind == OVER_CAPACITY
+            else identifiers.shelf_key(config[CONF_SUBTYPE], "low")
+        )
         state_config = state_trigger.TRIGGER_STATE_SCHEMA(
             {
                 CONF_PLATFORM: "state",
-                CONF_ENTITY_ID: node.entity_id(hass, "binary_sensor", "over_capacity"),
+                CONF_ENTITY_ID: node.entity_id(hass, "binary_sensor", key),
                 state_trigger.CONF_FROM: "off",
                 state_trigger.CONF_TO: "on",
             }

@@ -1,5 +1,5 @@
-"""Sensors: people in view, footfall and visitors today, dwell, displays, node health, store
-totals.
+"""Sensors: people in view, footfall and visitors today, dwell, displays, shelf stock, node
+health, store totals.
 
 A node's sensor is one description: which message it reads (`counts_fn` for the retained
 state, `vitals_fn` for health) and how. Per-zone and per-line sensors are built from the node's
@@ -41,6 +41,8 @@ from .models import (
     NodeCounts,
     NodeInfo,
     NodeVitals,
+    Shelf,
+    ShelfStock,
     Zone,
 )
 
@@ -227,6 +229,69 @@ def _display_sensors(display: Display, info: NodeInfo) -> list[NodeSensorDescrip
     return sensors
 
 
+def _shelf_figure(
+    shelf_id: str, figure: Callable[[ShelfStock], StateType]
+) -> Callable[[NodeCounts], StateType]:
+    def value(counts: NodeCounts) -> StateType:
+        stock = counts.stock.get(shelf_id)
+        return None if stock is None else figure(stock)
+
+    return value
+
+
+def _product_level(product_id: str | None) -> Callable[[ShelfStock], StateType]:
+    def level(stock: ShelfStock) -> StateType:
+        found = stock.of(product_id)
+        return None if found is None else found.percent
+
+    return level
+
+
+def _shelf_sensors(shelf: Shelf) -> list[NodeSensorDescription]:
+    """Stock level of the shelf and of each product listed on it; takes and returns today."""
+    level = {"native_unit_of_measurement": "%", "state_class": SensorStateClass.MEASUREMENT}
+    today = {"state_class": SensorStateClass.TOTAL_INCREASING, "restore": True}
+    place = {"shelf": shelf.name}
+    sensors = [
+        NodeSensorDescription(
+            key=identifiers.shelf_key(shelf.id, "stock"),
+            translation_key="shelf_stock",
+            translation_placeholders=place,
+            suggested_display_precision=0,
+            counts_fn=_shelf_figure(shelf.id, _product_level(None)),
+            **level,  # type: ignore[arg-type]
+        ),
+        NodeSensorDescription(
+            key=identifiers.shelf_key(shelf.id, "taken"),
+            translation_key="shelf_taken",
+            translation_placeholders=place,
+            native_unit_of_measurement="products",
+            counts_fn=_shelf_figure(shelf.id, lambda s: s.taken),
+            **today,  # type: ignore[arg-type]
+        ),
+        NodeSensorDescription(
+            key=identifiers.shelf_key(shelf.id, "returned"),
+            translation_key="shelf_returned",
+            translation_placeholders=place,
+            native_unit_of_measurement="products",
+            counts_fn=_shelf_figure(shelf.id, lambda s: s.returned),
+            **today,  # type: ignore[arg-type]
+        ),
+    ]
+    sensors += [
+        NodeSensorDescription(
+            key=identifiers.shelf_key(shelf.id, "stock", product.id),
+            translation_key="product_stock",
+            translation_placeholders={**place, "product": product.name},
+            suggested_display_precision=0,
+            counts_fn=_shelf_figure(shelf.id, _product_level(product.id)),
+            **level,  # type: ignore[arg-type]
+        )
+        for product in shelf.products
+    ]
+    return sensors
+
+
 class NodeSensor(StorefrontNodeEntity, RestoreSensor):
     entity_description: NodeSensorDescription
 
@@ -330,6 +395,8 @@ def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NodeSe
         descriptions += _line_sensors(line)
     for display in info.displays:
         descriptions += _display_sensors(display, info)
+    for shelf in info.shelves:
+        descriptions += _shelf_sensors(shelf)
     return [NodeSensor(hub, node_id, d) for d in descriptions]
 
 

@@ -49,7 +49,7 @@ async def _node_device(
     return device.id
 
 
-async def test_the_editor_offers_each_zone_and_line(
+async def test_the_editor_offers_each_zone_line_display_and_shelf(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
     device_id = await _node_device(hass, store_entry, node)
@@ -60,6 +60,9 @@ async def test_the_editor_offers_each_zone_and_line(
         ("crossing_out", "door"),
         ("display_watched", "window_display"),
         ("over_capacity", ""),
+        ("product_returned", "coffee"),
+        ("product_taken", "coffee"),
+        ("stock_low", "coffee"),
         ("zone_entered", "counter"),
         ("zone_entered", "window"),
     ]
