@@ -22,8 +22,16 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.helpers.typing import StateType
 
 from . import identifiers
@@ -38,6 +46,7 @@ from .models import (
     Display,
     DisplayCounts,
     Line,
+    Message,
     NodeCounts,
     NodeInfo,
     NodeVitals,
@@ -45,6 +54,7 @@ from .models import (
     ShelfStock,
     Zone,
 )
+from .weight import Drop, ShelfScale, WeightFusion
 
 PEOPLE = "people"
 
@@ -328,6 +338,90 @@ class NodeSensor(StorefrontNodeEntity, RestoreSensor):
         return None
 
 
+class WeighedTakes(StorefrontNodeEntity, SensorEntity):
+    """Products taken from a shelf as its scale weighed them, counted only when the camera saw
+    a take there within the window; drops the camera did not see are flagged apart."""
+
+    _attr_translation_key = "shelf_weighed"
+    _attr_native_unit_of_measurement = "products"
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+
+    def __init__(self, hub: StoreHub, shelf: Shelf, scale: ShelfScale) -> None:
+        super().__init__(hub, scale.node_id, identifiers.shelf_key(shelf.id, "weighed"))
+        self.shelf_id, self.scale = shelf.id, scale
+        self.fusion = WeightFusion(scale.unit_weight, scale.window_s)
+        self._timers: set[CALLBACK_TYPE] = set()  # cancels the windows of drops still waiting
+        self._attr_translation_placeholders = {"shelf": shelf.name}
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        if (now := self._reading(self.hass.states.get(self.scale.entity_id))) is not None:
+            self.fusion.weight(now, self.hass.loop.time())  # the reading drops count from
+        self.async_on_remove(
+            async_track_state_change_event(self.hass, [self.scale.entity_id], self._weighed)
+        )
+        self.async_on_remove(self.hub.async_add_event_listener(self._on_event, self.node_id))
+
+    @staticmethod
+    def _reading(state: State | None) -> float | None:
+        try:
+            return None if state is None else float(state.state)
+        except ValueError:  # unavailable, unknown
+            return None
+
+    @callback
+    def _weighed(self, event: Event[EventStateChangedData]) -> None:
+        value = self._reading(event.data["new_state"])
+        if value is None:
+            return
+        drop = self.fusion.weight(value, self.hass.loop.time())
+        if drop is not None:
+            self._wait_for_camera(drop)
+        self.async_write_ha_state()
+
+    def _wait_for_camera(self, drop: Drop) -> None:
+        """Flag the drop once its window is over, unless the camera confirmed it by then."""
+
+        @callback
+        def expire(_now: datetime) -> None:
+            self._timers.discard(cancel)
+            if self.fusion.expire(drop):
+                self.async_write_ha_state()
+
+        cancel = async_call_later(self.hass, self.scale.window_s, expire)
+        self._timers.add(cancel)
+
+    async def async_will_remove_from_hass(self) -> None:
+        for cancel in self._timers:
+            cancel()
+        self._timers.clear()
+        await super().async_will_remove_from_hass()
+
+    @callback
+    def _on_event(self, _node_id: str, event: Message) -> None:
+        if (event["type"], event.get("shelf"), event.get("change")) == (
+            "shelf",
+            self.shelf_id,
+            "taken",
+        ):
+            self.fusion.camera_taken(self.hass.loop.time())
+            self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> int:
+        return self.fusion.counted
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        return {
+            "unconfirmed_drops": self.fusion.flagged,
+            "last_count": self.fusion.last_count,
+            "last_weight_drop": self.fusion.last_drop,
+            "scale": self.scale.entity_id,
+            "unit_weight": self.scale.unit_weight,
+        }
+
+
 @dataclass(frozen=True, kw_only=True)
 class StoreSensorDescription(SensorEntityDescription):
     value_fn: Callable[[StoreHub], StateType]
@@ -387,7 +481,7 @@ class StoreSensor(StorefrontStoreEntity, SensorEntity):
         return self.entity_description.value_fn(self.hub)
 
 
-def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NodeSensor]:
+def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[SensorEntity]:
     descriptions = list(NODE_SENSORS)
     for zone in info.zones:
         descriptions += _zone_sensors(zone)
@@ -397,7 +491,14 @@ def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NodeSe
         descriptions += _display_sensors(display, info)
     for shelf in info.shelves:
         descriptions += _shelf_sensors(shelf)
-    return [NodeSensor(hub, node_id, d) for d in descriptions]
+    sensors: list[SensorEntity] = [NodeSensor(hub, node_id, d) for d in descriptions]
+    shelves = {shelf.id: shelf for shelf in info.shelves}
+    sensors += [
+        WeighedTakes(hub, shelves[scale.shelf_id], scale)
+        for scale in hub.options.scales
+        if scale.node_id == node_id and scale.shelf_id in shelves
+    ]
+    return sensors
 
 
 async def async_setup_entry(

@@ -45,7 +45,7 @@ def stock(level: float, status: str, espresso: float, espresso_status: str) -> d
     return state
 
 
-async def _publish_until_heard(
+async def publish_until_heard(
     hass: HomeAssistant, entry: MockConfigEntry, node: NodePublisher, event: Any
 ) -> None:
     """HA's new subscription takes a moment: repeat the first event until the hub counts it."""
@@ -95,7 +95,7 @@ async def test_shelf_change_event_entity_fires_with_the_product(
 ) -> None:
     await _node_device(hass, store_entry, node)
     event = {**SHELF_EVENT, "seq": 1, "count": 1, "magnitude": 0.25}
-    await _publish_until_heard(hass, store_entry, node, event)
+    await publish_until_heard(hass, store_entry, node, event)
     state = hass.states.get(entity_id(hass, store_entry, f"{COFFEE}_change", "event"))
     assert state is not None
     assert state.attributes["event_type"] == "taken"
@@ -165,7 +165,7 @@ async def test_shelf_triggers_run_automations(
     fired: list[str] = []
     hass.bus.async_listen("storefront_test_fired", lambda e: fired.append(e.data["name"]))
 
-    await _publish_until_heard(hass, store_entry, node, {**SHELF_EVENT, "seq": 1})
+    await publish_until_heard(hass, store_entry, node, {**SHELF_EVENT, "seq": 1})
     await wait_for(hass, lambda: len(fired) == 2)
     assert sorted(fired) == ["taken", "taken_any"]
     node.publish("event/shelf", {**SHELF_EVENT, "seq": 2, "change": "returned"})
