@@ -8,6 +8,10 @@ It starts, each from its own configuration and data under `.run/demo/`:
   the integration linked in, onboarded without a browser (owner `demo`, a generated password),
   the MQTT and Storefront entries added and the InfluxDB export switched on (`demo_ha.py`);
 - a camera node running the real model on the bundled `vtest.avi` in a loop;
+- a second camera node, `shelf-cam`, running the same real pipeline on the shelf clip the
+  project's setup composes (`.assets/demo-shelf.avi`: real product photos on a shelf of
+  vtest.avi, taken and put back while its people walk past), so stock levels, takes and
+  returns move in Home Assistant and the analyst app;
 - the Streamlit analyst app, reading InfluxDB;
 - with `--simulate N` (`make demo SIMULATE=N`), N synthetic nodes (`storefront-edge simulate`),
   and their last `--history-days` days (default 7) written into InfluxDB first, so the analyst
@@ -52,6 +56,8 @@ VENV_BIN = ROOT / ".venv" / "bin"
 TIMEZONE = "Europe/Berlin"
 STORE_NAME = "Demo store"
 NODE_NAME = "Entrance camera"  # the name in edge_node/example-config.yaml
+SHELF_NODE_ID = "shelf-cam"
+SHELF_NODE_NAME = "Shelf camera"
 INFLUX_DB = "storefront"
 # Ports tried first (kept from the last run when they are free); any free port otherwise.
 PREFERRED_PORTS = {"mqtt": 11883, "influx": 18086, "influx_rpc": 18088, "ha": 18123, "app": 18501}
@@ -115,6 +121,23 @@ def node_config(port: int) -> Path:
     config["mqtt"] = {"host": "127.0.0.1", "port": port}
     config["outbox"] = {"path": str(DEMO / "node.db")}
     path = DEMO / "node.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def shelf_node_config(port: int) -> Path:
+    """The shelf clip's own layout (`.assets/demo-shelf.yaml`, written with the clip) as a
+    node of the demo: its id and name, the clip in a loop, the demo's broker, its own outbox."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".assets" / "demo-shelf.yaml").read_text())
+    config["node_id"] = SHELF_NODE_ID
+    config["name"] = SHELF_NODE_NAME
+    config["timezone"] = TIMEZONE
+    config["camera"] = {"source": str(ROOT / ".assets" / "demo-shelf.avi"), "loop": True}
+    config["mqtt"] = {"host": "127.0.0.1", "port": port}
+    config["outbox"] = {"path": str(DEMO / "shelf-node.db")}
+    path = DEMO / "shelf-node.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -187,6 +210,8 @@ def start_nodes(procs: Registry, ports: dict[str, int], simulate: int) -> None:
     procs.spawn(
         "node", [edge, "run", "--config", str(node_config(ports["mqtt"]))], DEMO / "node.log"
     )
+    shelf_config = str(shelf_node_config(ports["mqtt"]))
+    procs.spawn("shelf-node", [edge, "run", "--config", shelf_config], DEMO / "shelf-node.log")
     if simulate:
         command = [edge, "simulate", "--nodes", str(simulate), "--port", str(ports["mqtt"])]
         command += ["--timezone", TIMEZONE]
@@ -281,9 +306,10 @@ def start(args: argparse.Namespace) -> int:
         show_login(info())
         return 0
     procs.stop_all()  # forget a demo that died without 'make stop'
-    if not (ROOT / ".assets" / "vtest.avi").exists():
-        say("The footage .assets/vtest.avi is missing: run 'make setup' first.")
-        return 1
+    for footage in ("vtest.avi", "demo-shelf.avi", "demo-shelf.yaml"):
+        if not (ROOT / ".assets" / footage).exists():
+            say(f"The footage .assets/{footage} is missing: run 'make setup' first.")
+            return 1
     DEMO.mkdir(parents=True, exist_ok=True)
     (RUN / "demo.json").unlink(missing_ok=True)
     began = time.monotonic()

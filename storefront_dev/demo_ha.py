@@ -336,7 +336,11 @@ def screen_urls(states: list[dict[str, Any]], ha_url: str) -> dict[str, str]:
 
 def people_in_view(states: list[dict[str, Any]], device_name: str) -> float | None:
     """The numeric state of `<device_name> People in view`, if Home Assistant has one."""
-    wanted = f"{device_name} People in view"
+    return numeric_state(states, f"{device_name} People in view")
+
+
+def numeric_state(states: list[dict[str, Any]], wanted: str) -> float | None:
+    """The numeric state of the entity whose friendly name is `wanted`, if there is one."""
     for state in states:
         if state["attributes"].get("friendly_name") == wanted:
             try:

@@ -17,9 +17,14 @@ from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -30,6 +35,7 @@ from . import contract, influx
 from .const import (
     CONF_EXPORT,
     CONF_OFFLINE_MINUTES,
+    CONF_SHELF_SCALES,
     CONF_STORE_NAME,
     CONF_TOPIC_ROOT,
     DEFAULT_OFFLINE_MINUTES,
@@ -39,6 +45,9 @@ from .const import (
 )
 from .influx import API_V1, API_V2, InfluxTarget
 from .offer_flow import SUBENTRY_OFFER, OfferSubentryFlow
+from .weight import DEFAULT_WINDOW_S, SCALE_ENTITY, SCALE_UNIT_WEIGHT, SCALE_WINDOW_S, ShelfScale
+
+SCALE_SHELF = "shelf"
 
 
 def _schema(defaults: dict[str, Any]) -> probatio.Schema:
@@ -161,7 +170,7 @@ class StorefrontOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         return self.async_show_menu(
             step_id="init",
-            menu_options=["store", "influxdb_v1", "influxdb_v2", "export_off"],
+            menu_options=["store", "shelf_scale", "influxdb_v1", "influxdb_v2", "export_off"],
         )
 
     def _save(self, **changes: Any) -> ConfigFlowResult:
@@ -188,6 +197,53 @@ class StorefrontOptionsFlow(OptionsFlow):
                 }
             ),
         )
+
+    async def async_step_shelf_scale(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pair a shelf with a weight sensor; leaving the sensor empty unpairs the shelf."""
+        shelves = self._shelves()
+        if not shelves:
+            return self.async_abort(reason="no_shelves")
+        scales = dict(self.config_entry.options.get(CONF_SHELF_SCALES) or {})
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key = user_input[SCALE_SHELF]
+            entity_id = user_input.get(SCALE_ENTITY)
+            if not entity_id:
+                scales.pop(key, None)
+                return self._save(**{CONF_SHELF_SCALES: scales})
+            if float(user_input.get(SCALE_UNIT_WEIGHT) or 0) <= 0:
+                errors[SCALE_UNIT_WEIGHT] = "unit_weight_positive"
+            else:
+                node_id, _, shelf_id = key.partition("/")
+                scale = ShelfScale(
+                    node_id,
+                    shelf_id,
+                    entity_id,
+                    float(user_input[SCALE_UNIT_WEIGHT]),
+                    float(user_input.get(SCALE_WINDOW_S, DEFAULT_WINDOW_S)),
+                )
+                return self._save(**{CONF_SHELF_SCALES: {**scales, key: scale.to_option()}})
+        return self.async_show_form(
+            step_id="shelf_scale",
+            data_schema=self.add_suggested_values_to_schema(
+                _scale_schema(shelves), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    def _shelves(self) -> list[SelectOptionDict]:
+        """The shelves of the store's nodes, as the nodes describe them now."""
+        data = getattr(self.config_entry, "runtime_data", None)
+        if data is None:
+            return []
+        return [
+            SelectOptionDict(value=f"{node_id}/{shelf.id}", label=f"{node.info.name}: {shelf.name}")
+            for node_id, node in sorted(data.hub.nodes.items())
+            if node.info is not None
+            for shelf in node.info.shelves
+        ]
 
     async def async_step_influxdb_v1(
         self, user_input: dict[str, Any] | None = None
@@ -232,6 +288,25 @@ class StorefrontOptionsFlow(OptionsFlow):
             errors=errors,
             description_placeholders=placeholders,
         )
+
+
+def _scale_schema(shelves: list[SelectOptionDict]) -> probatio.Schema:
+    return probatio.Schema(
+        {
+            probatio.Required(SCALE_SHELF): SelectSelector(SelectSelectorConfig(options=shelves)),
+            probatio.Optional(SCALE_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=["sensor", "input_number"])
+            ),
+            probatio.Optional(SCALE_UNIT_WEIGHT, default=1.0): NumberSelector(
+                NumberSelectorConfig(min=0, step="any", mode=NumberSelectorMode.BOX)
+            ),
+            probatio.Optional(SCALE_WINDOW_S, default=DEFAULT_WINDOW_S): NumberSelector(
+                NumberSelectorConfig(
+                    min=5, max=600, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+                )
+            ),
+        }
+    )
 
 
 def _export_schema(api: str) -> probatio.Schema:

@@ -24,3 +24,6 @@ CONF_EXPORT: Final = "export"
 EXPORT_UNREACHABLE_MINUTES: Final = 10
 # The on-disk buffer's bound: about 150 bytes a point, so ≈ 75 MB.
 EXPORT_BUFFER_POINTS: Final = 500_000
+
+# Options: weight sensors fused with shelves, `<node id>/<shelf id>` -> entity and unit weight.
+CONF_SHELF_SCALES: Final = "shelf_scales"

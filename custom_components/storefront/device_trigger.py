@@ -1,10 +1,12 @@
 """Device triggers of a camera node: a shopper entered a zone, someone came in or went out
 through a line, someone is watching a display, more people than the capacity the owner set, a
-visit of a persona ended, a group of shoppers was counted.
+visit of a persona ended, a group of shoppers was counted, a product was taken from or returned
+to a shelf, a shelf is running low.
 
 Each trigger is resolved through registries that exist whether or not the store is loaded yet
-(automations may be set up before the integration): crossings, watchers and finished visits
-listen for the hub's `storefront_event` on the bus, the others follow the node's own entities.
+(automations may be set up before the integration): crossings, watchers, finished visits and
+shelf changes listen for the hub's `storefront_event` on the bus, the others follow the node's
+own entities.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ DISPLAY_WATCHED: Final = "display_watched"
 OFFER_CHANGED: Final = "offer_changed"  # a display's device: another offer is on screen
 PERSONA_VISIT: Final = "persona_visit"
 GROUP_ENTERED: Final = "group_entered"
+PRODUCT_TAKEN: Final = "product_taken"
+PRODUCT_RETURNED: Final = "product_returned"
+STOCK_LOW: Final = "stock_low"
 TRIGGER_TYPES: Final = (
     ZONE_ENTERED,
     CROSSING_IN,
@@ -64,18 +69,26 @@ TRIGGER_TYPES: Final = (
     OFFER_CHANGED,
     PERSONA_VISIT,
     GROUP_ENTERED,
+    PRODUCT_TAKEN,
+    PRODUCT_RETURNED,
+    STOCK_LOW,
 )
+# The node's shelf event `change` each shelf trigger listens for.
+SHELF_CHANGES: Final = {PRODUCT_TAKEN: "taken", PRODUCT_RETURNED: "returned"}
 # Triggers on the hub's events, and the event field their subtype narrows down.
 EVENT_SUBTYPES: Final = {
     CROSSING_IN: "line",
     CROSSING_OUT: "line",
     DISPLAY_WATCHED: "display",
     PERSONA_VISIT: "persona",
+    PRODUCT_TAKEN: "shelf",
+    PRODUCT_RETURNED: "shelf",
 }
 
 # The subtype names the zone (zone_entered, required), the line (crossings; left out: any line),
-# the display (display_watched; left out: any display) or the persona (persona_visit; left out:
-# any persona).
+# the display (display_watched; left out: any display), the persona (persona_visit; left out:
+# any persona) or the shelf (product_taken and product_returned: left out, any shelf;
+# stock_low: required).
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES),
@@ -120,6 +133,10 @@ class _Node:
     def personas(self) -> list[str]:
         return self._ids("persona", "today")
 
+    @property
+    def shelves(self) -> list[str]:
+        return self._ids("shelf", "change")
+
     def entity_id(self, hass: HomeAssistant, platform: str, key: str) -> str:
         unique_id = identifiers.node_unique_id(self.entry_id, self.node_id, key)
         entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
@@ -139,6 +156,8 @@ async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType)
             f"A persona_visit trigger's `subtype` is one of {', '.join(PERSONAS)}, or left out "
             "for any persona"
         )
+    if config[CONF_TYPE] == STOCK_LOW and CONF_SUBTYPE not in config:
+        raise InvalidDeviceAutomationConfig("A stock_low trigger names its shelf in `subtype`")
     return config
 
 
@@ -167,6 +186,11 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
     triggers += [{**base, CONF_TYPE: PERSONA_VISIT, CONF_SUBTYPE: p} for p in node.personas]
     if node.personas:  # groups are found with personas
         triggers.append({**base, CONF_TYPE: GROUP_ENTERED})
+    for shelf in node.shelves:
+        triggers += [
+            {**base, CONF_TYPE: kind, CONF_SUBTYPE: shelf}
+            for kind in (PRODUCT_TAKEN, PRODUCT_RETURNED, STOCK_LOW)
+        ]
     return triggers
 
 
@@ -194,11 +218,16 @@ async def async_attach_trigger(
         return await event_trigger.async_attach_trigger(
             hass, event_config, action, trigger_info, platform_type="device"
         )
-    if kind == OVER_CAPACITY:
+    if kind in (OVER_CAPACITY, STOCK_LOW):
+        key = (
+            "over_capacity"
+            if kind == OVER_CAPACITY
+            else identifiers.shelf_key(config[CONF_SUBTYPE], "low")
+        )
         state_config = state_trigger.TRIGGER_STATE_SCHEMA(
             {
                 CONF_PLATFORM: "state",
-                CONF_ENTITY_ID: node.entity_id(hass, "binary_sensor", "over_capacity"),
+                CONF_ENTITY_ID: node.entity_id(hass, "binary_sensor", key),
                 state_trigger.CONF_FROM: "off",
                 state_trigger.CONF_TO: "on",
             }
@@ -220,6 +249,8 @@ def _event_of(kind: str) -> dict[str, Any]:
         return {"type": "impression", "looked": True}
     if kind == PERSONA_VISIT:
         return {"type": "visit"}
+    if kind in SHELF_CHANGES:
+        return {"type": "shelf", "change": SHELF_CHANGES[kind]}
     return {"type": "crossing", "direction": "in" if kind == CROSSING_IN else "out"}
 
 

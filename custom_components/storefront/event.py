@@ -1,6 +1,7 @@
 """Event entities: one per counting line, firing `in` or `out` for every person who crosses, and
 one per display, firing `impression` or `watcher` for every person who dwelt there (each event
-once, replays after reconnects are dropped by the store hub)."""
+once, replays after reconnects are dropped by the store hub), and one per shelf, firing its
+change: taken, returned, restocked, low or empty."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from . import identifiers
 from .data import StorefrontConfigEntry
 from .entity import StorefrontNodeEntity, async_setup_node_entities
 from .hub import StoreHub
-from .models import Display, Line, Message, NodeInfo
+from .models import Display, Line, Message, NodeInfo, Shelf
 
 # Pushed by the store hub: nothing to poll, so no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -73,9 +74,35 @@ class DisplayImpression(_NodeEvent):
         self.async_write_ha_state()
 
 
+class ShelfChange(_NodeEvent):
+    """A change the node saw on the shelf, with the product, its level after it and how many
+    facings changed."""
+
+    _attr_translation_key = "shelf_change"
+    _attr_event_types = ["taken", "returned", "restocked", "low", "empty"]  # noqa: RUF012
+
+    def __init__(self, hub: StoreHub, node_id: str, shelf: Shelf) -> None:
+        super().__init__(hub, node_id, identifiers.shelf_key(shelf.id, "change"))
+        self.shelf_id = shelf.id
+        self._attr_translation_placeholders = {"shelf": shelf.name}
+
+    @callback
+    def _on_event(self, _node_id: str, event: Message) -> None:
+        if event["type"] != "shelf" or event["shelf"] != self.shelf_id:
+            return
+        attributes = {
+            key: event[key]
+            for key in ("product", "level", "count", "magnitude", "track", "seq")
+            if key in event
+        }
+        self._trigger_event(event["change"], attributes)
+        self.async_write_ha_state()
+
+
 def node_events(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[EventEntity]:
     lines: list[EventEntity] = [LineCrossing(hub, node_id, line) for line in info.lines]
-    return lines + [DisplayImpression(hub, node_id, display) for display in info.displays]
+    displays = [DisplayImpression(hub, node_id, display) for display in info.displays]
+    return lines + displays + [ShelfChange(hub, node_id, shelf) for shelf in info.shelves]
 
 
 async def async_setup_entry(

@@ -26,6 +26,7 @@ from . import contract, devices
 from .const import (
     CONF_EXPORT,
     CONF_OFFLINE_MINUTES,
+    CONF_SHELF_SCALES,
     CONF_STORE_NAME,
     CONF_TOPIC_ROOT,
     DEFAULT_OFFLINE_MINUTES,
@@ -38,6 +39,7 @@ from .issues import OfflineWatch, contract_mismatch, contract_ok
 from .listeners import Listeners
 from .models import Message, NodeCounts, NodeData, NodeInfo, NodeVitals, Snapshot
 from .sequences import SequenceBook, Verdict
+from .weight import ShelfScale
 
 if TYPE_CHECKING:
     from .data import StorefrontConfigEntry
@@ -90,13 +92,16 @@ class StoreOptions:
 
     offline_minutes: int = DEFAULT_OFFLINE_MINUTES
     export: InfluxTarget | None = None  # None: the InfluxDB export is off
+    scales: tuple[ShelfScale, ...] = ()  # weight sensors fused with shelves
 
     @classmethod
     def from_entry(cls, entry: StorefrontConfigEntry) -> Self:
         export = entry.options.get(CONF_EXPORT)
+        scales = entry.options.get(CONF_SHELF_SCALES) or {}
         return cls(
             offline_minutes=int(entry.options.get(CONF_OFFLINE_MINUTES, DEFAULT_OFFLINE_MINUTES)),
             export=InfluxTarget.from_options(export) if export else None,
+            scales=tuple(ShelfScale.from_option(k, v) for k, v in sorted(scales.items())),
         )
 
 

@@ -6,8 +6,9 @@ here and nowhere else:
 - the store's hub device: `(storefront, <entry id>)`;
 - a camera node's device: `(storefront, <entry id>_<node id>)`;
 - an entity of a node: unique id `<entry id>_<node id>_<key>`, with per-zone keys
-  `zone_<zone id>_<what>`, per-line keys `line_<line id>_<what>` and per-persona keys
-  `persona_<persona>_<what>`;
+  `zone_<zone id>_<what>`, per-line keys `line_<line id>_<what>`, per-persona keys
+  `persona_<persona>_<what>`, per-shelf keys `shelf_<shelf id>_<what>` and per-product keys
+  `shelf_<shelf id>_product_<product id>_<what>`;
 - an entity of the store: unique id `<entry id>_store_<key>`;
 - a display of a node: device `(storefront, <entry id>_<node id>/<display id>)`, its entities
   node entities with keys `display_<display id>_<what>`.
@@ -74,11 +75,19 @@ def persona_key(persona: str, what: str) -> str:
     return f"persona_{persona}_{what}"
 
 
+def shelf_key(shelf_id: str, what: str, product_id: str | None = None) -> str:
+    """The key of a shelf's entity, e.g. `shelf_coffee_stock`, or of one of its products,
+    e.g. `shelf_coffee_product_espresso_stock`."""
+    if product_id is None:
+        return f"shelf_{shelf_id}_{what}"
+    return f"shelf_{shelf_id}_product_{product_id}_{what}"
+
+
 def ids_in_keys(
     entry_id: str, node_id: str, unique_ids: Iterable[str], kind: str, what: str
 ) -> list[str]:
-    """The ids of a `kind` ("zone", "line", "display", "persona") whose `what` entity is among
-    a node's unique ids, sorted: what a node offers while its store is not loaded."""
+    """The ids of a `kind` ("zone", "line", "display", "persona", "shelf") whose `what` entity
+    is among a node's unique ids, sorted: what a node offers while its store is not loaded."""
     prefix = node_unique_id(entry_id, node_id, f"{kind}_")
     suffix = f"_{what}"
     return sorted(

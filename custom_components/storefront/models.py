@@ -53,6 +53,28 @@ class Display:
 
 
 @dataclass(frozen=True, slots=True)
+class Product:
+    """A product on a shelf (its facings are watched apart)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Shelf:
+    """A watched shelf area, with the products the owner listed on it."""
+
+    id: str
+    name: str
+    products: tuple[Product, ...]
+
+    @classmethod
+    def from_message(cls, shelf: Message) -> Self:
+        products = tuple(Product(p["id"], p["name"]) for p in shelf.get("products", []))
+        return cls(shelf["id"], shelf["name"], products)
+
+
+@dataclass(frozen=True, slots=True)
 class NodeInfo:
     """A node's retained description: what it is and what it watches."""
 
@@ -65,6 +87,7 @@ class NodeInfo:
     zones: tuple[Zone, ...]
     lines: tuple[Line, ...]
     displays: tuple[Display, ...]
+    shelves: tuple[Shelf, ...]
     attention: bool  # the node's opt-in attention cue is on (watchers, attention time)
     mood: bool  # the node's opt-in aggregate mood is on
     snapshots: bool  # the node allows anonymised snapshots on request
@@ -86,6 +109,7 @@ class NodeInfo:
                 Line(x["id"], x["name"], x.get("entrance", False)) for x in message["lines"]
             ),
             displays=tuple(Display(d["id"], d["name"]) for d in message.get("displays", [])),
+            shelves=tuple(Shelf.from_message(x) for x in message.get("shelves", [])),
             attention=features.get("attention", False),
             mood=features.get("mood", False),
             snapshots=features.get("snapshot", True),
@@ -189,6 +213,49 @@ class PersonaCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class Stock:
+    """A shelf's (or one product's) stock now: fill level 0..1 and status."""
+
+    level: float
+    status: str  # ok, low or empty
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.level, 1)
+
+    @property
+    def low(self) -> bool:
+        """Low or empty, as the node decided (with its hysteresis)."""
+        return self.status != "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class ShelfStock:
+    """A shelf's stock now, with its products and takes and returns since the node's midnight."""
+
+    stock: Stock
+    taken: int
+    returned: int
+    products: Mapping[str, Stock]
+
+    @classmethod
+    def from_message(cls, figures: Message) -> Self:
+        return cls(
+            stock=Stock(float(figures["level"]), figures["status"]),
+            taken=figures.get("taken", 0),
+            returned=figures.get("returned", 0),
+            products={
+                k: Stock(float(v["level"]), v["status"])
+                for k, v in figures.get("products", {}).items()
+            },
+        )
+
+    def of(self, product_id: str | None) -> Stock | None:
+        """The shelf's stock (`product_id` None) or one product's, when the node reports it."""
+        return self.stock if product_id is None else self.products.get(product_id)
+
+
+@dataclass(frozen=True, slots=True)
 class NodeCounts:
     """A node's retained state: who is in view now, and its counters since local midnight."""
 
@@ -199,6 +266,7 @@ class NodeCounts:
     visits: int
     dwell_mean_s: Mapping[str, float]  # by zone
     displays: Mapping[str, DisplayCounts]
+    stock: Mapping[str, ShelfStock]  # by shelf
     personas: PersonaCounts | None = None  # None: the node does not classify personas
     live: LiveMix | None = None
 
@@ -216,6 +284,7 @@ class NodeCounts:
             displays={
                 k: DisplayCounts.from_message(v) for k, v in counters.get("impressions", {}).items()
             },
+            stock={k: ShelfStock.from_message(v) for k, v in message.get("stock", {}).items()},
             personas=_persona_counts(occupancy, counters),
             live=None if live is None else LiveMix.from_message(live),
         )

@@ -27,6 +27,7 @@ FOOTFALL: Final = "footfall"
 COUNTERS: Final = "counters"
 PERSONAS: Final = "personas"
 STOCK: Final = "stock"
+PRODUCT_STOCK: Final = "product_stock"
 SHELF: Final = "shelf"
 IMPRESSION: Final = "impression"
 HEALTH: Final = "health"
@@ -45,6 +46,7 @@ MEASUREMENTS: Final = (
     COUNTERS,
     PERSONAS,
     STOCK,
+    PRODUCT_STOCK,
     SHELF,
     IMPRESSION,
     HEALTH,
@@ -216,6 +218,17 @@ class PointMaker:
             )
             for shelf, s in sorted((state.get("stock") or {}).items())
         ]
+        # Apart from `stock`, so a shelf's own level is never averaged with its products'.
+        rows += [
+            (
+                PRODUCT_STOCK,
+                self._tags(node_id, shelf=shelf, product=product),
+                {"level": _float(p.get("level")), "status": p.get("status")},
+                ns,
+            )
+            for shelf, s in sorted((state.get("stock") or {}).items())
+            for product, p in sorted((s.get("products") or {}).items())
+        ]
         return self.occupancy(node_id, state, ts, rollup=fresh) + self._lines(rows)
 
     def health(self, node_id: str, health: Mapping[str, Any]) -> list[str]:
@@ -267,7 +280,13 @@ class PointMaker:
             tags = self._tags(
                 node_id, shelf=event["shelf"], change=event["change"], product=event.get("product")
             )
-            fields = {"count": 1, "level": _float(event.get("level")), "seq": seq}
+            fields = {
+                "count": 1,
+                "level": _float(event.get("level")),
+                "facings": event.get("count"),
+                "magnitude": _float(event.get("magnitude")),
+                "seq": seq,
+            }
             rows.append((SHELF, tags, fields, ns))
         elif kind == "impression":
             tags = self._tags(node_id, display=event["display"], offer=event.get("offer"))

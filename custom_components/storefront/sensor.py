@@ -1,5 +1,5 @@
 """Sensors: people in view, footfall and visitors today, dwell, displays, personas, groups and
-staff, node health, store totals.
+staff, shelf stock, node health, store totals.
 
 A node's sensor is one description: which message it reads (`counts_fn` for the retained
 state, `vitals_fn` for health) and how. Per-zone and per-line sensors are built from the node's
@@ -22,8 +22,16 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.helpers.typing import StateType
 
 from . import identifiers
@@ -38,12 +46,16 @@ from .models import (
     Display,
     DisplayCounts,
     Line,
+    Message,
     NodeCounts,
     NodeInfo,
     NodeVitals,
     PersonaCounts,
+    Shelf,
+    ShelfStock,
     Zone,
 )
+from .weight import Drop, ShelfScale, WeightFusion
 
 PEOPLE = "people"
 
@@ -242,6 +254,16 @@ def _persona_figure(
     return value
 
 
+def _shelf_figure(
+    shelf_id: str, figure: Callable[[ShelfStock], StateType]
+) -> Callable[[NodeCounts], StateType]:
+    def value(counts: NodeCounts) -> StateType:
+        stock = counts.stock.get(shelf_id)
+        return None if stock is None else figure(stock)
+
+    return value
+
+
 def _main_persona(zone_id: str | None) -> Callable[[NodeCounts], StateType]:
     def value(counts: NodeCounts) -> StateType:
         return None if counts.live is None else counts.live.main(zone_id)
@@ -330,6 +352,59 @@ def _one_persona_sensors(persona: str) -> list[NodeSensorDescription]:
     ]
 
 
+def _product_level(product_id: str | None) -> Callable[[ShelfStock], StateType]:
+    def level(stock: ShelfStock) -> StateType:
+        found = stock.of(product_id)
+        return None if found is None else found.percent
+
+    return level
+
+
+def _shelf_sensors(shelf: Shelf) -> list[NodeSensorDescription]:
+    """Stock level of the shelf and of each product listed on it; takes and returns today."""
+    level = {"native_unit_of_measurement": "%", "state_class": SensorStateClass.MEASUREMENT}
+    today = {"state_class": SensorStateClass.TOTAL_INCREASING, "restore": True}
+    place = {"shelf": shelf.name}
+    sensors = [
+        NodeSensorDescription(
+            key=identifiers.shelf_key(shelf.id, "stock"),
+            translation_key="shelf_stock",
+            translation_placeholders=place,
+            suggested_display_precision=0,
+            counts_fn=_shelf_figure(shelf.id, _product_level(None)),
+            **level,  # type: ignore[arg-type]
+        ),
+        NodeSensorDescription(
+            key=identifiers.shelf_key(shelf.id, "taken"),
+            translation_key="shelf_taken",
+            translation_placeholders=place,
+            native_unit_of_measurement="products",
+            counts_fn=_shelf_figure(shelf.id, lambda s: s.taken),
+            **today,  # type: ignore[arg-type]
+        ),
+        NodeSensorDescription(
+            key=identifiers.shelf_key(shelf.id, "returned"),
+            translation_key="shelf_returned",
+            translation_placeholders=place,
+            native_unit_of_measurement="products",
+            counts_fn=_shelf_figure(shelf.id, lambda s: s.returned),
+            **today,  # type: ignore[arg-type]
+        ),
+    ]
+    sensors += [
+        NodeSensorDescription(
+            key=identifiers.shelf_key(shelf.id, "stock", product.id),
+            translation_key="product_stock",
+            translation_placeholders={**place, "product": product.name},
+            suggested_display_precision=0,
+            counts_fn=_shelf_figure(shelf.id, _product_level(product.id)),
+            **level,  # type: ignore[arg-type]
+        )
+        for product in shelf.products
+    ]
+    return sensors
+
+
 class NodeSensor(StorefrontNodeEntity, RestoreSensor):
     entity_description: NodeSensorDescription
 
@@ -364,6 +439,90 @@ class NodeSensor(StorefrontNodeEntity, RestoreSensor):
         if counts is None:
             return self._restored  # the node's retained state has not arrived yet
         return None
+
+
+class WeighedTakes(StorefrontNodeEntity, SensorEntity):
+    """Products taken from a shelf as its scale weighed them, counted only when the camera saw
+    a take there within the window; drops the camera did not see are flagged apart."""
+
+    _attr_translation_key = "shelf_weighed"
+    _attr_native_unit_of_measurement = "products"
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+
+    def __init__(self, hub: StoreHub, shelf: Shelf, scale: ShelfScale) -> None:
+        super().__init__(hub, scale.node_id, identifiers.shelf_key(shelf.id, "weighed"))
+        self.shelf_id, self.scale = shelf.id, scale
+        self.fusion = WeightFusion(scale.unit_weight, scale.window_s)
+        self._timers: set[CALLBACK_TYPE] = set()  # cancels the windows of drops still waiting
+        self._attr_translation_placeholders = {"shelf": shelf.name}
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        if (now := self._reading(self.hass.states.get(self.scale.entity_id))) is not None:
+            self.fusion.weight(now, self.hass.loop.time())  # the reading drops count from
+        self.async_on_remove(
+            async_track_state_change_event(self.hass, [self.scale.entity_id], self._weighed)
+        )
+        self.async_on_remove(self.hub.async_add_event_listener(self._on_event, self.node_id))
+
+    @staticmethod
+    def _reading(state: State | None) -> float | None:
+        try:
+            return None if state is None else float(state.state)
+        except ValueError:  # unavailable, unknown
+            return None
+
+    @callback
+    def _weighed(self, event: Event[EventStateChangedData]) -> None:
+        value = self._reading(event.data["new_state"])
+        if value is None:
+            return
+        drop = self.fusion.weight(value, self.hass.loop.time())
+        if drop is not None:
+            self._wait_for_camera(drop)
+        self.async_write_ha_state()
+
+    def _wait_for_camera(self, drop: Drop) -> None:
+        """Flag the drop once its window is over, unless the camera confirmed it by then."""
+
+        @callback
+        def expire(_now: datetime) -> None:
+            self._timers.discard(cancel)
+            if self.fusion.expire(drop):
+                self.async_write_ha_state()
+
+        cancel = async_call_later(self.hass, self.scale.window_s, expire)
+        self._timers.add(cancel)
+
+    async def async_will_remove_from_hass(self) -> None:
+        for cancel in self._timers:
+            cancel()
+        self._timers.clear()
+        await super().async_will_remove_from_hass()
+
+    @callback
+    def _on_event(self, _node_id: str, event: Message) -> None:
+        if (event["type"], event.get("shelf"), event.get("change")) == (
+            "shelf",
+            self.shelf_id,
+            "taken",
+        ):
+            self.fusion.camera_taken(self.hass.loop.time())
+            self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> int:
+        return self.fusion.counted
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        return {
+            "unconfirmed_drops": self.fusion.flagged,
+            "last_count": self.fusion.last_count,
+            "last_weight_drop": self.fusion.last_drop,
+            "scale": self.scale.entity_id,
+            "unit_weight": self.scale.unit_weight,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -425,7 +584,7 @@ class StoreSensor(StorefrontStoreEntity, SensorEntity):
         return self.entity_description.value_fn(self.hub)
 
 
-def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NodeSensor]:
+def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[SensorEntity]:
     descriptions = list(NODE_SENSORS)
     for zone in info.zones:
         descriptions += _zone_sensors(zone)
@@ -434,7 +593,16 @@ def node_sensors(hub: StoreHub, node_id: str, info: NodeInfo) -> Iterable[NodeSe
     for display in info.displays:
         descriptions += _display_sensors(display, info)
     descriptions += _persona_sensors(info)
-    return [NodeSensor(hub, node_id, d) for d in descriptions]
+    for shelf in info.shelves:
+        descriptions += _shelf_sensors(shelf)
+    sensors: list[SensorEntity] = [NodeSensor(hub, node_id, d) for d in descriptions]
+    shelves = {shelf.id: shelf for shelf in info.shelves}
+    sensors += [
+        WeighedTakes(hub, shelves[scale.shelf_id], scale)
+        for scale in hub.options.scales
+        if scale.node_id == node_id and scale.shelf_id in shelves
+    ]
+    return sensors
 
 
 async def async_setup_entry(

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from storefront_dev.demo_ha import people_in_view
+from storefront_dev.demo_ha import numeric_state, people_in_view
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def _eventually(probe: Callable[[], Any], what: str, within_s: float = 90.0) -> 
         time.sleep(1)
 
 
-def _people_in_view(info: dict[str, Any], device: str) -> float | None:
+def _states(info: dict[str, Any]) -> list[dict[str, Any]]:
     """What Home Assistant's REST API shows, read with the demo's token."""
     response = requests.get(
         f"{info['ha_url']}/api/states",
@@ -68,7 +68,11 @@ def _people_in_view(info: dict[str, Any], device: str) -> float | None:
         timeout=10,
     )
     response.raise_for_status()
-    return people_in_view(response.json(), device)
+    return list(response.json())
+
+
+def _people_in_view(info: dict[str, Any], device: str) -> float | None:
+    return people_in_view(_states(info), device)
 
 
 def _run(
@@ -129,7 +133,8 @@ def test_make_demo_brings_up_the_whole_system_and_make_stop_ends_it(tmp_path: Pa
         # The synthetic node's past week is there before anything live arrives.
         assert _influx_count(info, "WHERE synthetic = 'true' AND time < now() - 6d") > 0
         pids = [int(pid) for pid in (run / "demo.pids").read_text().split()]
-        assert len(pids) == 6  # broker, influxd, Home Assistant, node, simulator, app
+        # broker, influxd, Home Assistant, entrance node, shelf node, simulator, app
+        assert len(pids) == 7
         assert all(_alive(pid) for pid in pids)
 
         # Home Assistant shows the camera node's people count (from vtest.avi) and the
@@ -143,6 +148,16 @@ def test_make_demo_brings_up_the_whole_system_and_make_stop_ends_it(tmp_path: Pa
             lambda: _people_in_view(info, "Synthetic shop entrance 1") is not None,
             "the synthetic node in Home Assistant",
         )
+        # The shelf camera runs the real pipeline on the composed shelf clip: its shelf's stock
+        # level is in Home Assistant (100 % when the node starts, as it saw it).
+        shelf = "Shelf camera Shelf stock"
+        _eventually(
+            lambda: numeric_state(_states(info), shelf) is not None,
+            "the shelf camera's stock level in Home Assistant",
+        )
+        level = numeric_state(_states(info), shelf)
+        assert level is not None
+        assert 0 <= level <= 100
         # The export writes both into InfluxDB; simulated points are tagged so.
         _eventually(
             lambda: _influx_count(info, "WHERE node = 'entrance'") > 0,

@@ -3,6 +3,7 @@ order and bounds, malformed points that must not block the rest, the on-disk spo
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -10,16 +11,49 @@ from typing import Any
 import aiohttp
 import requests
 
-from custom_components.storefront import points
+from custom_components.storefront import contract, points
 from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.influx import InfluxTarget
 from custom_components.storefront.points import PointMaker, line
 from custom_components.storefront.spool import Spool
 from custom_components.storefront.writer import InfluxWriter
+from edge_node import messages
 from storefront_dev.servers import Influxd
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data-model.md"
 EXAMPLES = {k: v["examples"][0] for k, v in CONTRACT["definitions"].items() if "examples" in v}
+
+
+def shelf_messages() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A state with stock per product and two shelf changes, built as the camera node builds
+    them, and checked against the contract."""
+    stock = {
+        "coffee": {
+            "level": 0.5,
+            "status": "ok",
+            "taken": 3,
+            "returned": 1,
+            "products": {
+                "espresso": {"level": 0.25, "status": "low"},
+                "decaf": {"level": 0.75, "status": "ok"},
+            },
+        }
+    }
+    state = contract.parse("state", json.dumps({**EXAMPLES["state"], "stock": stock}))
+    changes = [
+        messages.shelf("coffee", "taken", 0.25, "espresso", 511, magnitude=0.5, count=2),
+        messages.shelf("coffee", "low", 0.25, "espresso", None, magnitude=0.0, count=0),
+    ]
+    events = [
+        contract.parse(
+            "event_shelf",
+            messages.encode(
+                messages.event("9f2c41d07a3b5e68", seq, 1795380000.0 + seq, "shelf", c)
+            ),
+        )
+        for seq, c in enumerate(changes, 1)
+    ]
+    return dict(state), [dict(e) for e in events]
 
 
 def database(influxd: Influxd, name: str) -> InfluxTarget:
@@ -57,11 +91,13 @@ def test_every_measurement_is_documented_with_its_fields() -> None:
     rows = dict(re.findall(r"^\| `(\w+)` \|(.*)$", doc, re.M))
     assert set(points.MEASUREMENTS) <= set(rows)
     maker = PointMaker("Main Street")
-    lines = maker.state("entrance", EXAMPLES["state"])
+    shelf_state, shelf_events = shelf_messages()
+    lines = maker.state("entrance", shelf_state)
     lines += maker.health("entrance", EXAMPLES["health"])
     lines += maker.availability("entrance", True, 1.0)
     for kind in ("event_crossing", "event_visit", "event_shelf", "event_impression"):
         lines += maker.event("entrance", EXAMPLES[kind])
+    lines += maker.event("entrance", shelf_events[0])
     lines += maker.rollup()
     lines += maker.offer_shown("entrance", "window_display", "sale", propensity=0.5, ts=1.0)
     lines += maker.offer_impression(
@@ -93,6 +129,39 @@ async def test_points_land_with_one_type_per_field(influxd: Influxd, tmp_path: P
     assert writer.stats.written > 0
     rows = query(influxd, "writer_types", 'SELECT "duration_s" FROM "visit"')
     assert sorted(row[1] for row in rows) == [12.0, 94.0]  # a float field accepted 12
+
+
+async def test_shelf_stock_and_changes_land_per_product(influxd: Influxd, tmp_path: Path) -> None:
+    """What a camera node publishes about a shelf: its level and each product's, and every
+    change with the product and how many facings moved."""
+    target = database(influxd, "writer_shelves")
+    maker = PointMaker("Main Street")
+    state, events = shelf_messages()
+    async with aiohttp.ClientSession() as session:
+        writer = InfluxWriter(session, target, Spool(tmp_path / "s.db", 10))
+        writer.add(maker.state("entrance", state))
+        for event in events:
+            writer.add(maker.event("entrance", event))
+        await writer.flush()
+    assert writer.stats.refused == 0
+    shelf = query(influxd, "writer_shelves", 'SELECT "level", "status", "taken" FROM "stock"')
+    assert [row[1:] for row in shelf] == [[0.5, "ok", 3]]
+    products = query(
+        influxd,
+        "writer_shelves",
+        """SELECT "level", "status" FROM "product_stock" WHERE "shelf" = 'coffee' """
+        'GROUP BY "product"',
+    )
+    assert sorted(row[1:] for row in products) == [[0.25, "low"], [0.75, "ok"]]
+    changes = query(
+        influxd,
+        "writer_shelves",
+        'SELECT "count", "facings", "magnitude", "change", "product" FROM "shelf"',
+    )
+    assert [row[1:] for row in changes] == [
+        [1, 2, 0.5, "taken", "espresso"],
+        [1, 0, 0.0, "low", "espresso"],
+    ]
 
 
 async def test_malformed_points_are_refused_without_blocking_the_rest(

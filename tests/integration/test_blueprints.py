@@ -31,6 +31,10 @@ INPUTS: dict[str, dict[str, Any]] = {
         "offer_select": "select.window_display_offer_on_screen",
         "min_people": 2,
     },
+    "shelf_low_notify.yaml": {
+        "low_stock": ["binary_sensor.entrance_coffee_shelf_low_stock"],
+        "notify_service": "notify.notify",
+    },
 }
 
 

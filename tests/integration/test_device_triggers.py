@@ -50,7 +50,7 @@ async def _node_device(
     return device.id
 
 
-async def test_the_editor_offers_each_zone_and_line(
+async def test_the_editor_offers_each_zone_line_display_and_shelf(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
     device_id = await _node_device(hass, store_entry, node)
@@ -66,6 +66,9 @@ async def test_the_editor_offers_each_zone_and_line(
         ("persona_visit", "focused_buyer"),
         ("persona_visit", "lingerer"),
         ("persona_visit", "passer_by"),
+        ("product_returned", "coffee"),
+        ("product_taken", "coffee"),
+        ("stock_low", "coffee"),
         ("zone_entered", "counter"),
         ("zone_entered", "window"),
     ]
