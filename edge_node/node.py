@@ -286,7 +286,9 @@ class Node:
                 crossings=[(c.line_id, c.direction) for c in visit.crossings],
                 group_size=min(visit.group_size, 50),
                 persona=visit.persona,
-                cart=(visit.cart.get("taken", ()), visit.cart.get("returned", ())),
+                cart=(visit.cart.get("taken", ()), visit.cart.get("returned", ()))
+                if self.config.shelves
+                else None,  # a cart only where the node watches shelves
             ),
         )
 

@@ -67,11 +67,22 @@ class _SimulatedNode:
         self.link = Link(sim.mqtt, node_id, self.outbox, on_command=self._on_command)
 
     def _on_command(self, command: dict[str, Any]) -> None:
-        error = "a simulated node does not carry out commands"
+        # Replays come from the node's own link and replay log, as on a camera node; the rest
+        # (snapshots, layouts, ...) needs a camera.
+        if command["command"] == "replay":
+            error = self.link.replay(command.get("args") or {})
+        else:
+            error = "a simulated node does not carry out commands"
         reply = messages.reply(command["id"], command["command"], error, self.sim.sim_now())
         self.link.publish("reply", reply)
 
     def publish(self, kind: str, message: dict[str, Any]) -> None:
+        if kind == "state":
+            # The outbox numbers the events: its stream and replay log are what the state names.
+            message = message | {
+                "stream": self.outbox.stream,
+                "replay_from": self.outbox.replay_from(),
+            }
         if kind != "happening":
             self.link.set_retained(kind, message)
             return

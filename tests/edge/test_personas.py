@@ -314,8 +314,9 @@ def test_counters_count_a_group_once_keep_staff_apart_and_survive_storage() -> N
     }
     assert DailyCounters.from_storage(old).units == 0
     assert counters.roll_over("2026-12-02", ["door"], ["window"])
+    # A new day keeps the personas seen so far at zero, so their sensors read 0, not unknown.
     assert (counters.personas, counters.units, counters.groups, counters.staff_visits) == (
-        {},
+        {"browser": 0, "passer_by": 0},
         0,
         0,
         0,
