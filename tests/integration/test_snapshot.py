@@ -39,9 +39,11 @@ async def test_button_requests_and_image_shows_the_snapshot(
 ) -> None:
     assert await async_setup_component(hass, "http", {})
     assert await async_setup_component(hass, "image", {})
-    client = await hass_client()
 
     async def picture(entity_id: str) -> tuple[bytes, str]:
+        # A test client freezes the router as it starts (Home Assistant itself keeps it open), so
+        # it starts only once the store has registered its screen page.
+        client = await hass_client()
         response = await client.get(f"/api/image_proxy/{entity_id}")
         assert response.status == 200
         return await response.read(), response.content_type
