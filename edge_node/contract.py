@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -21,7 +22,8 @@ CONTRACT: Final[dict[str, Any]] = json.loads(CONTRACT_PATH.read_text(encoding="u
 VERSION: Final[int] = CONTRACT["x-version"]
 TOPICS: Final[dict[str, str]] = CONTRACT["x-topics"]
 MAX_PAYLOAD_BYTES: Final[int] = CONTRACT["x-limits"]["max_payload_bytes"]
-MAX_COMMAND_BRACKETS: Final = 32
+MAX_DEPTH: Final[int] = CONTRACT["x-limits"]["max_depth"]
+_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
 AVAILABILITY: Final[tuple[str, ...]] = tuple(CONTRACT["definitions"]["availability"]["enum"])
 COMMANDS: Final[tuple[str, ...]] = tuple(
     CONTRACT["definitions"]["command"]["properties"]["command"]["enum"]
@@ -52,15 +54,26 @@ def problem(kind: str, value: Any) -> str | None:
     return None
 
 
+def _depth(payload: bytes) -> int:
+    """How deeply arrays and objects nest, brackets inside strings not counted."""
+    depth = deepest = 0
+    for char in _STRING.sub(b"", payload):
+        if char in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in b"]}":
+            depth -= 1
+    return deepest
+
+
 def parse_command(payload: bytes) -> dict[str, Any] | str:
     """A command from Home Assistant as a dict, or the reason it is not a valid one."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         return f"payload of {len(payload)} bytes is too large"
-    # A command has two objects at most (itself and its args): counting brackets before
-    # decoding keeps a depth bomb away from the JSON decoder's recursion.
-    brackets = payload.count(b"{") + payload.count(b"[")
-    if brackets > MAX_COMMAND_BRACKETS:
-        return f"{brackets} objects and arrays, a command has at most {MAX_COMMAND_BRACKETS}"
+    # Measuring the nesting before decoding keeps a depth bomb away from the JSON decoder's
+    # recursion (the same rule as the receiver's, from the contract's limits).
+    if _depth(payload) > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
     try:
         command = json.loads(payload)
     except RecursionError:

@@ -121,10 +121,22 @@ class HomeAssistant:
 
     # --- owner, tokens ----------------------------------------------------------------------
 
+    def _onboarding_steps(self, within_s: float = 120.0) -> dict[str, bool]:
+        """The onboarding steps and whether each is done; empty once onboarding is over. On a
+        busy machine HTTP answers before the onboarding views exist (404), so wait for them."""
+        deadline = time.monotonic() + within_s
+        while True:
+            response = self.http.get(self.url + "/api/onboarding", timeout=10)
+            if response.ok:
+                return {s["step"]: s["done"] for s in response.json()}
+            if response.status_code != 404 or time.monotonic() > deadline:
+                return {}
+            time.sleep(0.5)
+
     def onboard(self) -> None:
         """Create the owner `demo` with a generated password, unless it exists already."""
-        response = self.http.get(self.url + "/api/onboarding", timeout=10)
-        steps = {s["step"]: s["done"] for s in response.json()} if response.ok else {}
+        # With the credentials of an earlier run there is nothing to wait for.
+        steps = self._onboarding_steps(within_s=0.0 if "password" in self.state else 120.0)
         if not steps or steps.get("user"):
             if "password" not in self.state:
                 raise SetupError(

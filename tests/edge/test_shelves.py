@@ -213,10 +213,10 @@ def test_product_photos_are_recognised_with_sift(vtest_video: Path) -> None:
 def test_shelf_config_errors_name_the_field() -> None:
     data = node_config(SCENE, Path("x.avi"), (768, 576))
     data["shelves"][0]["products"][1]["id"] = "box"
-    with pytest.raises(ConfigError, match=r"shelves\[0\]: .*product ids must be unique"):
+    with pytest.raises(ConfigError, match=r"shelves\[0\] 'shelf': .*product ids must be unique"):
         parse_config(data)
     data["shelves"][0]["products"][1].update(id="fruits", facings=0)
-    with pytest.raises(ConfigError, match=r"shelves\[0\]\.products\[1\]\.facings"):
+    with pytest.raises(ConfigError, match=r"shelves\[0\] 'shelf'\.products\[1\] 'fruits'\.facings"):
         parse_config(data)
 
 
