@@ -173,6 +173,17 @@ def empty_state(context: Context, what: str, hint: str) -> NoReturn:
     st.stop()
 
 
+def page(title: str, name: str, what: str, hint: str) -> tuple[Context, Any]:
+    """A page's header and data: title, the selection as caption, the empty state if none."""
+    page_context = context()
+    st.title(title)
+    st.caption(page_context.describe())
+    data = load(name, page_context)
+    if data.empty:
+        empty_state(page_context, what, hint)
+    return page_context, data
+
+
 def download(frame: pd.DataFrame, name: str, context: Context, label: str = "CSV") -> None:
     """A CSV download of a page's table, named after the page and the date range."""
     st.download_button(
