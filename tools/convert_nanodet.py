@@ -47,7 +47,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from model_files import set_postprocess_attrs, sha256_file, write_sums
+from model_files import sample_images, set_postprocess_attrs, sha256_file, write_sums
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_JSON = "models/nanodet.json"
@@ -292,15 +292,8 @@ def to_input(bgr: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def calibration_images(assets: Path) -> list[np.ndarray]:
-    import cv2
-
-    images = [frame for _, frame in video_frames(assets / "vtest.avi", CALIBRATION_FRAMES)]
-    for name in ("basketball1.png", "messi5.jpg"):
-        image = cv2.imread(str(assets / name))
-        if image is None:
-            sys.exit(f"cannot read {assets / name}")
-        images.append(image)
-    return images
+    frames = [frame for _, frame in video_frames(assets / "vtest.avi", CALIBRATION_FRAMES)]
+    return frames + sample_images(assets)
 
 
 # --------------------------------------------------------------------------- convert + check

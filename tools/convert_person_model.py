@@ -66,6 +66,7 @@ from pathlib import Path
 import numpy as np
 from model_files import (
     SUMS,
+    sample_images,
     set_postprocess_attrs,
     sha256_file,
     unmatched_in_record,
@@ -324,15 +325,8 @@ def video_frames(path: Path, indices) -> Iterator[tuple[int, np.ndarray]]:
 
 
 def calibration_images(assets: Path) -> list[np.ndarray]:
-    import cv2
-
-    images = [frame for _, frame in video_frames(assets / "vtest.avi", CALIBRATION_FRAMES)]
-    for name in ("basketball1.png", "messi5.jpg"):
-        image = cv2.imread(str(assets / name))
-        if image is None:
-            sys.exit(f"cannot read {assets / name}")
-        images.append(image)
-    return images
+    frames = [frame for _, frame in video_frames(assets / "vtest.avi", CALIBRATION_FRAMES)]
+    return frames + sample_images(assets)
 
 
 # --------------------------------------------------------------------------- convert

@@ -1,9 +1,11 @@
-"""What the model scripts in tools/ share: hashes checked against a wheel's RECORD, SHA256SUMS."""
+"""What the model scripts in tools/ share: hashes checked against a wheel's RECORD, SHA256SUMS,
+the detection post-processing node's settings and the sample photos they calibrate on."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +61,16 @@ def set_postprocess_attrs(post: Any, ints: dict[str, int], floats: dict[str, flo
             list=attr_value_pb2.AttrValue.ListValue(type=[types_pb2.DT_FLOAT] * 4)
         )
     )
+
+
+def sample_images(assets: Path) -> list[Any]:
+    """OpenCV's two sample photos in `assets`, calibration images besides the footage's frames."""
+    import cv2  # only the converters' venvs have OpenCV
+
+    images = []
+    for name in ("basketball1.png", "messi5.jpg"):
+        image = cv2.imread(str(assets / name))
+        if image is None:
+            sys.exit(f"cannot read {assets / name}")
+        images.append(image)
+    return images
