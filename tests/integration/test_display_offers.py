@@ -15,11 +15,11 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront import contract, identifiers
-from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
+from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
-from tests.integration.conftest import ROOT, NodePublisher, wait_for
+from tests.integration.conftest import ROOT, NodePublisher, add_store_entry, wait_for
 from tests.integration.test_entities import entity_id, publish_node
 
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
@@ -38,18 +38,13 @@ KEY = "entrance_display_window_display"  # the one display of the published node
 
 
 def _entry(hass: HomeAssistant) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Main Street",
-        unique_id=ROOT,
-        data={CONF_STORE_NAME: "Main Street", CONF_TOPIC_ROOT: ROOT},
+    return add_store_entry(
+        hass,
         subentries_data=[
             {"data": o, "subentry_type": "offer", "title": o["title"], "unique_id": o["offer_id"]}
             for o in OFFERS
         ],
     )
-    entry.add_to_hass(hass)
-    return entry
 
 
 def _state(hass: HomeAssistant, entity: str) -> Any:
