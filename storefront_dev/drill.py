@@ -114,7 +114,7 @@ class Produced:
             if parts[2] == "event" and isinstance(body.get("seq"), int):
                 key = (parts[1], str(body.get("stream")), body["seq"])
                 self.events.setdefault(key, msg.payload)
-            elif parts[2] == "state" and "stream" in body:
+            elif parts[2] == "state":
                 self.states[parts[1]] = body
 
     def snapshot(self) -> dict[Key, bytes]:
@@ -395,25 +395,30 @@ def tally(
     produced: dict[Key, bytes], fired: Counter[Key], influx: Counter[tuple[str, int]],
     baseline: dict[str, int],
 ) -> dict[str, Any]:  # fmt: skip
-    """Per node and stream: the events owed to HA (after its first look at the node)."""
+    """Per node and stream: the events owed to HA (after its first look at the node). A node
+    numbers its events without gaps, so every seq up to the newest one seen was produced, even
+    one the broker lost for the drill's own subscriber (a broker killed holds its sessions in
+    memory only)."""
+    newest: dict[tuple[str, str], int] = {}
+    for node, stream, seq in produced:
+        newest[(node, stream)] = max(seq, newest.get((node, stream), 0))
     streams: dict[str, Any] = {}
-    for node, stream, seq in sorted(produced):
-        if seq <= baseline.get(node, 0):
-            continue
-        row = streams.setdefault(
-            f"{node}/{stream}",
-            {"produced": 0, "fired_in_ha": 0, "in_influxdb": 0, "lost_ha": 0, "lost_influxdb": 0,
-             "duplicated_ha": 0, "duplicated_influxdb": 0, "seqs": [seq, seq]},
-        )  # fmt: skip
-        row["produced"] += 1
-        row["seqs"][1] = seq
-        times_ha, times_db = fired.get((node, stream, seq), 0), influx.get((node, seq), 0)
-        row["fired_in_ha"] += min(times_ha, 1)
-        row["in_influxdb"] += min(times_db, 1)
-        row["lost_ha"] += times_ha == 0
-        row["lost_influxdb"] += times_db == 0
-        row["duplicated_ha"] += max(times_ha - 1, 0)
-        row["duplicated_influxdb"] += max(times_db - 1, 0)
+    for (node, stream), last in sorted(newest.items()):
+        first = baseline.get(node, 0) + 1
+        row: dict[str, Any] = {"seqs": [first, last], "produced": max(last - first + 1, 0)}
+        for name in ("seen_on_wire", "fired_in_ha", "in_influxdb", "lost_ha", "lost_influxdb"):
+            row[name] = 0
+        row["duplicated_ha"] = row["duplicated_influxdb"] = 0
+        for seq in range(first, last + 1):
+            times_ha, times_db = fired.get((node, stream, seq), 0), influx.get((node, seq), 0)
+            row["seen_on_wire"] += (node, stream, seq) in produced
+            row["fired_in_ha"] += min(times_ha, 1)
+            row["in_influxdb"] += min(times_db, 1)
+            row["lost_ha"] += times_ha == 0
+            row["lost_influxdb"] += times_db == 0
+            row["duplicated_ha"] += max(times_ha - 1, 0)
+            row["duplicated_influxdb"] += max(times_db - 1, 0)
+        streams[f"{node}/{stream}"] = row
     return streams
 
 
