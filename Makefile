@@ -8,7 +8,7 @@ APP_COVERAGE_MIN := 92
 # The node's coverage from its own tests is 94% (tests/edge, tests/contract); the gate sits below.
 EDGE_COVERAGE_MIN := 92
 
-.PHONY: help setup test lint typecheck pytest pytest-edge demo stop bench bench-ha bench-data bench-app bench-offers accuracy accuracy-rates accuracy-shelves screenshots lock clean
+.PHONY: help setup test lint typecheck pytest pytest-edge demo stop drill bench bench-ha bench-data bench-app bench-offers accuracy accuracy-rates accuracy-shelves screenshots lock clean
 
 ## setup: Debian packages, Python 3.14 and .venv, the node's Python 3.11 .venv-edge, footage (idempotent)
 setup:
@@ -121,6 +121,13 @@ accuracy-shelves: setup
 demo: setup
 	$(PY) -m storefront_dev.demo $(if $(filter 1 yes true,$(DETACH)),--detach) \
 	  $(if $(SIMULATE),--simulate $(SIMULATE)) $(if $(HISTORY_DAYS),--history-days $(HISTORY_DAYS))
+
+## drill: the demo stack through four faults (broker, node, Home Assistant, InfluxDB) and 3,000
+##   hostile payloads, counted end to end as JSON (storefront_dev/drill.py); QUICK=1 shortens
+##   the pauses, INFLUX_DOWN=S sets InfluxDB's outage (default 60 s)
+drill: setup
+	$(PY) -m storefront_dev.drill $(if $(filter 1 yes true,$(QUICK)),--quick) \
+	  $(if $(INFLUX_DOWN),--influx-down $(INFLUX_DOWN))
 
 ## stop: stop everything `make demo` started, by pid, and wait until it has exited
 stop:

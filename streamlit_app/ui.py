@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Final, NoReturn
 
 import altair as alt
@@ -81,44 +82,25 @@ def _overview(
     return queries.overview.load(InfluxClient(settings), scope, day, now)
 
 
-def _traffic(
-    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
-) -> queries.traffic.Traffic:
-    return queries.traffic.load(InfluxClient(settings), scope, window, now)
-
-
-def _zones(
-    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
-) -> queries.zones.Zones:
-    return queries.zones.load(InfluxClient(settings), scope, window, now)
-
-
-def _personas(
-    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
-) -> queries.personas.Personas:
-    return queries.personas.load(InfluxClient(settings), scope, window, now)
-
-
-def _shelves(
-    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
-) -> queries.shelves.Shelves:
-    return queries.shelves.load(InfluxClient(settings), scope, window, now)
-
-
-def _displays(
-    settings: Settings, scope: queries.base.Scope, window: queries.base.Window, now: datetime
-) -> queries.displays.Displays:
-    return queries.displays.load(InfluxClient(settings), scope, window, now)
-
-
-LOADERS: Final[dict[str, Callable[..., Any]]] = {
-    "overview": _overview,
-    "traffic": _traffic,
-    "zones": _zones,
-    "personas": _personas,
-    "shelves": _shelves,
-    "displays": _displays,
+# The pages whose data is their query module's `load` over the sidebar's date range.
+WINDOW_PAGES: Final[dict[str, Any]] = {
+    "traffic": queries.traffic,
+    "zones": queries.zones,
+    "personas": queries.personas,
+    "shelves": queries.shelves,
+    "displays": queries.displays,
 }
+
+
+def _windowed(
+    page: str,
+    settings: Settings,
+    scope: queries.base.Scope,
+    window: queries.base.Window,
+    now: datetime,
+) -> Any:
+    """A date-range page's data (the page is part of the cache key)."""
+    return WINDOW_PAGES[page].load(InfluxClient(settings), scope, window, now)
 
 
 def _cache_now(context: Context, end: datetime) -> datetime:
@@ -132,16 +114,17 @@ def _cache_now(context: Context, end: datetime) -> datetime:
 
 def load(page: str, context: Context, *args: Any) -> Any:
     """A page's data for the sidebar's selection; the error page when InfluxDB fails."""
-    loader = _cached(LOADERS[page], context.settings.cache_ttl_s)
+    ttl = context.settings.cache_ttl_s
     if page == "overview":
         (day,) = args
         end = queries.base.Window.days(day, day, context.settings.timezone).end
-        call_args: tuple[Any, ...] = (day, _cache_now(context, end))
+        call = partial(_cached(_overview, ttl), context.settings, context.scope, day)
     else:
         window = context.window
-        call_args = (window, _cache_now(context, window.end))
+        call = partial(_cached(_windowed, ttl), page, context.settings, context.scope, window)
+        end = window.end
     try:
-        return loader(context.settings, context.scope, *call_args)
+        return call(_cache_now(context, end))
     except InfluxError as err:
         error_page(err)
 
@@ -171,6 +154,17 @@ def empty_state(context: Context, what: str, hint: str) -> NoReturn:
         )
     st.info(text, icon=":material/info:")
     st.stop()
+
+
+def page(title: str, name: str, what: str, hint: str) -> tuple[Context, Any]:
+    """A page's header and data: title, the selection as caption, the empty state if none."""
+    page_context = context()
+    st.title(title)
+    st.caption(page_context.describe())
+    data = load(name, page_context)
+    if data.empty:
+        empty_state(page_context, what, hint)
+    return page_context, data
 
 
 def download(frame: pd.DataFrame, name: str, context: Context, label: str = "CSV") -> None:

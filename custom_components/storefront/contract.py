@@ -41,6 +41,11 @@ JSON_KINDS: Final = (
     "reply",
     "snapshot",
 )
+# The kinds a topic directly under a node's subtree carries (events have one more level).
+NODE_TOPIC_KINDS: Final = (
+    "availability",
+    *(kind for kind in JSON_KINDS if not kind.startswith("event_")),
+)
 
 
 class ContractError(ValueError):
@@ -176,14 +181,6 @@ def parse_topic(root: str, full_topic: str) -> Topic | None:
     parts = full_topic[len(prefix) :].split("/")
     if len(parts) == 3 and parts[1] == "event" and parts[2] in EVENT_TYPES:
         return Topic(parts[0], f"event_{parts[2]}", parts[2])
-    if len(parts) == 2 and parts[1] in (
-        "availability",
-        "description",
-        "state",
-        "health",
-        "command",
-        "reply",
-        "snapshot",
-    ):
+    if len(parts) == 2 and parts[1] in NODE_TOPIC_KINDS:
         return Topic(parts[0], parts[1])
     return None

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import identifiers
+from .data import StorefrontConfigEntry
 from .display_offers import DisplayOffers, DisplaySlot, display_key
-from .entity import NodeEntities, StorefrontNodeEntity
+from .entity import NodeEntities, StorefrontNodeEntity, async_setup_node_entities
 from .hub import StoreHub
 from .models import NodeInfo
 from .offers import Offer
@@ -52,3 +55,12 @@ def per_display(board: DisplayOffers, make: DisplayEntities) -> NodeEntities:
         return [e for d in displays for e in make(board, node_id, d["id"])]
 
     return node_entities
+
+
+@callback
+def async_setup_display_entities(
+    entry: StorefrontConfigEntry, async_add_entities: AddEntitiesCallback, make: DisplayEntities
+) -> None:
+    """A platform's per-display entities, kept in step with the nodes' descriptions."""
+    board = entry.runtime_data.offers
+    async_setup_node_entities(entry, async_add_entities, per_display(board, make))

@@ -117,19 +117,4 @@ def _refusal(target: InfluxTarget, status: int, text: str) -> InfluxError:
 async def check(session: aiohttp.ClientSession, target: InfluxTarget) -> None:
     """What the options flow runs before it saves a connection: an empty write, which proves
     reachability, credentials and that the database or bucket exists, and writes nothing."""
-    url, params, headers = target.write_request()
-    try:
-        async with session.post(
-            url,
-            params=params,
-            headers=headers,
-            data=b"",
-            timeout=TIMEOUT,
-            ssl=target.verify_ssl,
-        ) as response:
-            if response.status in (200, 204):
-                return
-            text = (await response.text())[:300]
-    except (aiohttp.ClientError, TimeoutError) as err:
-        raise InfluxError(f"{target.describe()} is unreachable: {err}", retry=True) from err
-    raise _refusal(target, response.status, text)
+    await write_lines(session, target, [])  # no lines: an empty body

@@ -9,9 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .data import StorefrontConfigEntry
-from .display_entity import StorefrontDisplayEntity, per_display
+from .display_entity import StorefrontDisplayEntity, async_setup_display_entities
 from .display_offers import DisplayOffers
-from .entity import async_setup_node_entities
 
 PARALLEL_UPDATES = 0
 
@@ -56,5 +55,4 @@ async def async_setup_entry(
     entry: StorefrontConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    board = entry.runtime_data.offers
-    async_setup_node_entities(entry, async_add_entities, per_display(board, display_selects))
+    async_setup_display_entities(entry, async_add_entities, display_selects)

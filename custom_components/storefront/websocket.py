@@ -9,7 +9,7 @@ the store's hub; errors are translated `HomeAssistantError`s.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Final
 
 import probatio
 from homeassistant.components import websocket_api
@@ -29,6 +29,11 @@ from .hub import StoreHub
 from .models import Message, NodeData, Snapshot
 
 LAYOUT_SECTIONS = ("zones", "lines", "displays", "shelves")
+# The node a command is about: the store's config entry and the node's id.
+NODE_SCHEMA: Final[dict[str | probatio.Marker, Any]] = {
+    probatio.Required("entry_id"): str,
+    probatio.Required("node_id"): str,
+}
 
 
 @callback
@@ -130,8 +135,7 @@ def ws_layout_get(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
 @websocket_command(
     {
         probatio.Required("type"): "storefront/layout/set",
-        probatio.Required("entry_id"): str,
-        probatio.Required("node_id"): str,
+        **NODE_SCHEMA,
         probatio.Required("layout"): dict,
     }
 )
@@ -149,8 +153,7 @@ async def ws_layout_set(
 @websocket_command(
     {
         probatio.Required("type"): "storefront/snapshot/request",
-        probatio.Required("entry_id"): str,
-        probatio.Required("node_id"): str,
+        **NODE_SCHEMA,
     }
 )
 @async_response

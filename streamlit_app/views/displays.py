@@ -8,17 +8,14 @@ import streamlit as st
 from streamlit_app import formatting as fmt
 from streamlit_app import queries, ui
 
-context = ui.context()
-st.title("Displays")
-st.caption(context.describe())
-displays: queries.displays.Displays = ui.load("displays", context)
-if displays.empty:
-    ui.empty_state(
-        context,
-        "The selected nodes don't produce display impressions yet",
-        "Impressions (measurement `impression`) come from nodes with a display zone in front "
-        "of a shop window or screen; none reported one in this range.",
-    )
+displays: queries.displays.Displays
+context, displays = ui.page(
+    "Displays",
+    "displays",
+    "The selected nodes don't produce display impressions yet",
+    "Impressions (measurement `impression`) come from nodes with a display zone in front "
+    "of a shop window or screen; none reported one in this range.",
+)
 
 summary = displays.summary
 passers, looked = int(summary["passers"].sum()), int(summary["looked"].sum())

@@ -7,17 +7,14 @@ import streamlit as st
 
 from streamlit_app import queries, ui
 
-context = ui.context()
-st.title("Shelves")
-st.caption(context.describe())
-shelves: queries.shelves.Shelves = ui.load("shelves", context)
-if shelves.empty:
-    ui.empty_state(
-        context,
-        "The selected nodes don't produce shelf data yet",
-        "Stock levels (measurement `stock`) and shelf changes (`shelf`) come from nodes that "
-        "watch shelves; none did in this range.",
-    )
+shelves: queries.shelves.Shelves
+context, shelves = ui.page(
+    "Shelves",
+    "shelves",
+    "The selected nodes don't produce shelf data yet",
+    "Stock levels (measurement `stock`) and shelf changes (`shelf`) come from nodes that "
+    "watch shelves; none did in this range.",
+)
 
 if not shelves.latest.empty:
     st.subheader("Latest stock level")

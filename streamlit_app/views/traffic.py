@@ -8,17 +8,14 @@ import streamlit as st
 from streamlit_app import formatting as fmt
 from streamlit_app import queries, ui
 
-context = ui.context()
-st.title("Traffic")
-st.caption(context.describe())
-traffic: queries.traffic.Traffic = ui.load("traffic", context)
-if traffic.empty:
-    ui.empty_state(
-        context,
-        "No line crossings in this selection",
-        "Entries and exits come from the nodes' counting lines (measurement `crossing`): "
-        "check that the nodes have lines configured and were online, or widen the range.",
-    )
+traffic: queries.traffic.Traffic
+context, traffic = ui.page(
+    "Traffic",
+    "traffic",
+    "No line crossings in this selection",
+    "Entries and exits come from the nodes' counting lines (measurement `crossing`): "
+    "check that the nodes have lines configured and were online, or widen the range.",
+)
 
 lines = traffic.lines
 columns = st.columns(3)

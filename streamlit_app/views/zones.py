@@ -10,17 +10,14 @@ import streamlit as st
 from streamlit_app import formatting as fmt
 from streamlit_app import queries, ui
 
-context = ui.context()
-st.title("Zones & dwell")
-st.caption(context.describe())
-zones: queries.zones.Zones = ui.load("zones", context)
-if zones.empty:
-    ui.empty_state(
-        context,
-        "No zone occupancy or dwell times in this selection",
-        "Zones come from the nodes' configuration (measurements `occupancy` and `dwell`): "
-        "check that the selected nodes have zones, or clear the zone filter.",
-    )
+zones: queries.zones.Zones
+context, zones = ui.page(
+    "Zones & dwell",
+    "zones",
+    "No zone occupancy or dwell times in this selection",
+    "Zones come from the nodes' configuration (measurements `occupancy` and `dwell`): "
+    "check that the selected nodes have zones, or clear the zone filter.",
+)
 
 KEYS = ["store", "node", "zone"]
 

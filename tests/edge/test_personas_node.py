@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from storefront_dev.servers import Mosquitto
 from tests.edge.test_node import probe_at, start_node, state_of, write_config
 from tests.node_contract import contract
@@ -26,14 +28,22 @@ def _visits(probe: Any) -> list[dict[str, Any]]:
 DOOR_IN = {"line": "door", "direction": "in"}
 
 
-def test_real_node_publishes_personas_groups_and_a_live_mix(
+@pytest.fixture
+def visiting(
     broker: Mosquitto, fast_vtest: Path, tmp_path: Path, start_node: Any, probe_at: Any
-) -> None:
+) -> tuple[Any, Any]:
+    """A real node on the clip once it has published five visits, and the probe that saw them."""
     probe = probe_at(broker.port)
     node = start_node(write_config(tmp_path, fast_vtest, broker.port))
-
     # The clip loops; people leave when it starts again.
     probe.wait(lambda: len(_visits(probe)) >= 5, within_s=120)
+    return probe, node
+
+
+def test_real_node_publishes_personas_groups_and_a_live_mix(
+    visiting: tuple[Any, Any],
+) -> None:
+    probe, node = visiting
     probe.wait(lambda: state_of(probe)["last_seq"] >= max(probe.seqs()), within_s=30)
     assert node.stop() == 0
     probe.wait(lambda: state_of(probe)["last_seq"] == max(probe.seqs()), within_s=30)
@@ -63,11 +73,9 @@ def test_real_node_publishes_personas_groups_and_a_live_mix(
 
 
 def test_no_payload_identifies_a_person_or_links_two_visits(
-    broker: Mosquitto, fast_vtest: Path, tmp_path: Path, start_node: Any, probe_at: Any
+    visiting: tuple[Any, Any],
 ) -> None:
-    probe = probe_at(broker.port)
-    node = start_node(write_config(tmp_path, fast_vtest, broker.port))
-    probe.wait(lambda: len(_visits(probe)) >= 5, within_s=120)
+    probe, node = visiting
     assert node.stop() == 0
 
     visits = _visits(probe)

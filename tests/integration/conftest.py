@@ -51,16 +51,22 @@ async def mqtt_broker(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-@pytest.fixture
-def store_entry(hass: HomeAssistant) -> MockConfigEntry:
+def add_store_entry(hass: HomeAssistant, **extra: Any) -> MockConfigEntry:
+    """The "Main Street" store on the test root, added to hass; `extra` for MockConfigEntry."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Main Street",
         unique_id=ROOT,
         data={CONF_STORE_NAME: "Main Street", CONF_TOPIC_ROOT: ROOT},
+        **extra,
     )
     entry.add_to_hass(hass)
     return entry
+
+
+@pytest.fixture
+def store_entry(hass: HomeAssistant) -> MockConfigEntry:
+    return add_store_entry(hass)
 
 
 def device_of(

@@ -6,6 +6,7 @@ import json
 from unittest.mock import patch
 
 from homeassistant import config_entries
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
@@ -30,6 +31,13 @@ def _discovery(payload: bytes) -> MqttServiceInfo:
         retain=True,
         subscribed_topic="storefront/+/description",
         timestamp=0,
+    )
+
+
+async def _announce(hass: HomeAssistant, payload: bytes) -> ConfigFlowResult:
+    """The flow MQTT discovery starts when a node announces itself with `payload`."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_MQTT}, data=_discovery(payload)
     )
 
 
@@ -74,11 +82,7 @@ async def test_same_topic_root_twice_is_refused(hass: HomeAssistant) -> None:
 
 
 async def test_announced_node_is_confirmed_by_the_owner(hass: HomeAssistant) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": config_entries.SOURCE_MQTT},
-        data=_discovery(json.dumps(DESCRIPTION).encode()),
-    )
+    result = await _announce(hass, json.dumps(DESCRIPTION).encode())
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "mqtt_confirm"
     assert result["description_placeholders"] == {"node": "Entrance camera"}
@@ -90,20 +94,14 @@ async def test_announced_node_is_confirmed_by_the_owner(hass: HomeAssistant) -> 
 
 
 async def test_announcement_breaking_the_contract_is_ignored(hass: HomeAssistant) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_MQTT}, data=_discovery(b'{"schema": 1}')
-    )
+    result = await _announce(hass, b'{"schema": 1}')
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "invalid_discovery_info"
 
 
 async def test_announcement_for_configured_store_aborts(hass: HomeAssistant) -> None:
     MockConfigEntry(domain=DOMAIN, unique_id="storefront", data={}).add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": config_entries.SOURCE_MQTT},
-        data=_discovery(json.dumps(DESCRIPTION).encode()),
-    )
+    result = await _announce(hass, json.dumps(DESCRIPTION).encode())
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 

@@ -15,11 +15,11 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront import contract, identifiers
-from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
+from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
-from tests.integration.conftest import ROOT, NodePublisher, wait_for
+from tests.integration.conftest import ROOT, NodePublisher, add_store_entry, wait_for
 from tests.integration.test_entities import entity_id, publish_node
 
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
@@ -34,20 +34,17 @@ OFFERS = [
     {"offer_id": "winter_sale", "title": "Winter sale", "tags": ["evening"]},
 ]
 
+KEY = "entrance_display_window_display"  # the one display of the published node
+
 
 def _entry(hass: HomeAssistant) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Main Street",
-        unique_id=ROOT,
-        data={CONF_STORE_NAME: "Main Street", CONF_TOPIC_ROOT: ROOT},
+    return add_store_entry(
+        hass,
         subentries_data=[
             {"data": o, "subentry_type": "offer", "title": o["title"], "unique_id": o["offer_id"]}
             for o in OFFERS
         ],
     )
-    entry.add_to_hass(hass)
-    return entry
 
 
 def _state(hass: HomeAssistant, entity: str) -> Any:
@@ -67,11 +64,7 @@ async def test_a_display_device_shows_an_offer_and_the_owner_can_pin_one(
     probe = Probe(mqtt_broker.port, topic=f"{ROOT}/entrance/command", client_id="offer-probe")
     try:
         assert await hass.async_add_executor_job(probe.subscribed.wait, 10)
-        publish_node(node)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        key = "entrance_display_window_display"
-        await wait_for(hass, lambda: _has(hass, entry, key))
-        select = entity_id(hass, entry, f"{key}_offer", "select")
+        select = await _offer_select(hass, entry, node)
         await wait_for(hass, lambda: _state(hass, select).state in {"Hot coffee", "Winter sale"})
         assert sorted(_state(hass, select).attributes["options"]) == ["Hot coffee", "Winter sale"]
         device = next(
@@ -91,7 +84,7 @@ async def test_a_display_device_shows_an_offer_and_the_owner_can_pin_one(
         )
         assert _state(hass, select).state == "Winter sale"
         assert _state(hass, select).attributes["pinned"] is True
-        switch = entity_id(hass, entry, f"{key}_automatic", "switch")
+        switch = entity_id(hass, entry, f"{KEY}_automatic", "switch")
         assert _state(hass, switch).state == "off"
         await hass.async_add_executor_job(
             probe.wait,
@@ -103,7 +96,7 @@ async def test_a_display_device_shows_an_offer_and_the_owner_can_pin_one(
 
         node.publish("event/impression", _impression(7001, looked=True))
         node.publish("event/impression", _impression(7002, looked=False))
-        sensor = entity_id(hass, entry, f"{key}_recommended")
+        sensor = entity_id(hass, entry, f"{KEY}_recommended")
         await wait_for(
             hass,
             lambda: (
@@ -125,6 +118,14 @@ async def test_a_display_device_shows_an_offer_and_the_owner_can_pin_one(
         assert _state(hass, switch).state == "off"
     finally:
         probe.close()
+
+
+async def _offer_select(hass: HomeAssistant, entry: MockConfigEntry, node: NodePublisher) -> str:
+    """The node described, the store set up, its display's offer select made: its entity id."""
+    publish_node(node)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await wait_for(hass, lambda: _has(hass, entry, KEY))
+    return entity_id(hass, entry, f"{KEY}_offer", "select")
 
 
 def _has(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> bool:
@@ -172,11 +173,7 @@ async def test_offer_changed_is_a_device_trigger_of_the_display(
     from pytest_homeassistant_custom_component.common import async_get_device_automations
 
     entry = _entry(hass)
-    publish_node(node)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    key = "entrance_display_window_display"
-    await wait_for(hass, lambda: _has(hass, entry, key))
-    select = entity_id(hass, entry, f"{key}_offer", "select")
+    select = await _offer_select(hass, entry, node)
     await wait_for(hass, lambda: _state(hass, select).state in {"Hot coffee", "Winter sale"})
     device = next(
         d
@@ -227,13 +224,9 @@ async def test_a_promoted_product_taken_rewards_the_offer_and_the_switch_hands_b
             unique_id="broken",
         ),
     )
-    publish_node(node)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    key = "entrance_display_window_display"
-    await wait_for(hass, lambda: _has(hass, entry, key))
+    select = await _offer_select(hass, entry, node)
     board = entry.runtime_data.offers
     assert set(board.catalogue()) == {"coffee", "winter_sale"}  # the broken one is skipped
-    select = entity_id(hass, entry, f"{key}_offer", "select")
     await hass.services.async_call(
         "select", "select_option", {"entity_id": select, "option": "Hot coffee"}, blocking=True
     )
@@ -248,7 +241,7 @@ async def test_a_promoted_product_taken_rewards_the_offer_and_the_switch_hands_b
     await wait_for(hass, lambda: board.policy.posterior("coffee", showing.bucket) != before)
     after = board.policy.posterior("coffee", showing.bucket)
     assert after[0] > before[0]
-    switch = entity_id(hass, entry, f"{key}_automatic", "switch")
+    switch = entity_id(hass, entry, f"{KEY}_automatic", "switch")
     assert _state(hass, switch).state == "off"
     await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
     assert _state(hass, switch).state == "on"

@@ -27,9 +27,10 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from storefront_dev.browser import chromium
 from storefront_dev.demo_ha import HomeAssistant, write_config
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto, free_port
@@ -39,16 +40,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCREENSHOT = ROOT / ".run" / "screenshots" / "storefront-panel.png"
 README_IMAGE = ROOT / "docs" / "images" / SCREENSHOT.name
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 START_TIMEOUT_S = 120.0
 UI_TIMEOUT_MS = 60_000
 NODE_NAME = "Walkway camera"
@@ -225,10 +216,9 @@ def test_owner_draws_a_zone_in_the_panel_and_the_node_takes_it(
     layout_file = tmp_path / "layout.yaml"
     assert probe.subscribed.wait(10)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with chromium() as browser:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 open_as(page, ha.url, ha.state["token"], "/storefront")
                 panel = page.locator("storefront-panel")
                 # The node was asked for a snapshot when it was first seen: the picture is there.
@@ -284,8 +274,6 @@ def test_owner_draws_a_zone_in_the_panel_and_the_node_takes_it(
             except Exception:
                 page.screenshot(path=str(tmp_path / "failure.png"))  # what the owner saw
                 raise
-            finally:
-                browser.close()
     finally:
         probe.close()
 
@@ -331,16 +319,12 @@ def test_only_administrators_reach_the_panel_and_its_commands(
     assert [a["error"]["code"] for a in refused[:2]] == ["unauthorized", "unauthorized"]
     assert "storefront" not in refused[2]["result"]
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            open_as(page, ha.url, visitor, "/storefront")
-            panels = page.evaluate(
-                "() => Object.keys(document.querySelector('home-assistant').hass.panels)"
-            )
-            assert "storefront" not in panels
-            assert "lovelace" in panels  # the frontend did load this user's panels
-            assert page.locator("storefront-panel").count() == 0
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        open_as(page, ha.url, visitor, "/storefront")
+        panels = page.evaluate(
+            "() => Object.keys(document.querySelector('home-assistant').hass.panels)"
+        )
+        assert "storefront" not in panels
+        assert "lovelace" in panels  # the frontend did load this user's panels
+        assert page.locator("storefront-panel").count() == 0

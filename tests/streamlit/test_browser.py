@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
 
+from storefront_dev.browser import chromium
 from storefront_dev.servers import Influxd, free_port
 from streamlit_app import formatting as fmt
 from tests.streamlit import dataset
@@ -24,16 +24,6 @@ DATABASE = "streamlit_browser"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / ".run" / "screenshots" / "streamlit-overview.png"
 README_IMAGE = ROOT / "docs" / "images" / SCREENSHOT.name
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 START_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_MS = 60_000
 
@@ -109,36 +99,32 @@ def test_overview_in_a_real_browser(streamlit_server: str, store_data: dataset.D
         fmt.duration(mean),
         fmt.duration(median),
     ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1700})
-            page.goto(f"{streamlit_server}/?day={day.isoformat()}")
-            values = page.locator('[data-testid="stMetricValue"]')
-            values.nth(4).wait_for(timeout=RENDER_TIMEOUT_MS)
-            # Vega draws the hourly bars as SVG paths inside the chart element.
-            bars = page.locator('[data-testid="stVegaLiteChart"] svg .mark-rect path')
-            bars.first.wait_for(state="attached", timeout=RENDER_TIMEOUT_MS)
-            table = page.locator('[data-testid="stDataFrame"]')
-            table.first.wait_for(timeout=RENDER_TIMEOUT_MS)
-            assert [v.strip() for v in values.all_inner_texts()] == expected
-            labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-            assert [label.strip() for label in labels] == [
-                "Visitors",
-                "Exits",
-                "Peak occupancy",
-                "Average visit",
-                "Median visit",
-            ]
-            nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
-            for title in ("Overview", "Traffic", "Zones & dwell", "Personas", "Shelves"):
-                assert title in nav
-            assert bars.count() == 48  # 24 hours, the selected day and a week earlier
-            assert page.locator('[data-testid="stException"]').count() == 0
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1700})
+        page.goto(f"{streamlit_server}/?day={day.isoformat()}")
+        values = page.locator('[data-testid="stMetricValue"]')
+        values.nth(4).wait_for(timeout=RENDER_TIMEOUT_MS)
+        # Vega draws the hourly bars as SVG paths inside the chart element.
+        bars = page.locator('[data-testid="stVegaLiteChart"] svg .mark-rect path')
+        bars.first.wait_for(state="attached", timeout=RENDER_TIMEOUT_MS)
+        table = page.locator('[data-testid="stDataFrame"]')
+        table.first.wait_for(timeout=RENDER_TIMEOUT_MS)
+        assert [v.strip() for v in values.all_inner_texts()] == expected
+        labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+        assert [label.strip() for label in labels] == [
+            "Visitors",
+            "Exits",
+            "Peak occupancy",
+            "Average visit",
+            "Median visit",
+        ]
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        for title in ("Overview", "Traffic", "Zones & dwell", "Personas", "Shelves"):
+            assert title in nav
+        assert bars.count() == 48  # 24 hours, the selected day and a week earlier
+        assert page.locator('[data-testid="stException"]').count() == 0
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 20_000
     if os.environ.get("STOREFRONT_UPDATE_SCREENSHOTS") == "1":
         README_IMAGE.write_bytes(SCREENSHOT.read_bytes())

@@ -37,6 +37,16 @@ def _yesterday(data: dataset.Dataset) -> date:
     return data.today - timedelta(days=1)
 
 
+def _filtered(
+    factory: AppFactory, data: dataset.Dataset, page: str, key: str, values: list[str]
+) -> AppTest:
+    """`page` over the data's last week with the sidebar's `key` filter set to `values`."""
+    first, last = _week(data)
+    at = _open(factory, page, first, last)
+    at.sidebar.multiselect(key=key).set_value(values).run()
+    return at
+
+
 def _week(data: dataset.Dataset) -> tuple[date, date]:
     last = _yesterday(data)
     return last - timedelta(days=6), last
@@ -148,8 +158,7 @@ def test_traffic_counts_entries_and_exits_per_line(
 
 def test_traffic_store_filter(pages_app: AppFactory, store_data: dataset.Dataset) -> None:
     first, last = _week(store_data)
-    at = _open(pages_app, "traffic", first, last)
-    at.sidebar.multiselect(key="stores").set_value(["Harbour"]).run()
+    at = _filtered(pages_app, store_data, "traffic", "stores", ["Harbour"])
     assert _metrics(at)["Entries"][0] == fmt.count(
         store_data.entries(first, last, stores=["Harbour"])
     )
@@ -175,9 +184,7 @@ def test_zones_show_dwell_distributions(pages_app: AppFactory, store_data: datas
 def test_zone_filter_keeps_only_that_zone(
     pages_app: AppFactory, store_data: dataset.Dataset
 ) -> None:
-    first, last = _week(store_data)
-    at = _open(pages_app, "zones", first, last)
-    at.sidebar.multiselect(key="zones").set_value(["counter"]).run()
+    at = _filtered(pages_app, store_data, "zones", "zones", ["counter"])
     table = at.dataframe[0].value
     assert set(table["zone"]) == {"counter"}
     assert set(table["node"]) == {"entrance", "floor"}
@@ -237,9 +244,7 @@ def test_personas_label_the_simulated_nodes_visits(
 def test_personas_empty_state_for_nodes_without_personas(
     pages_app: AppFactory, store_data: dataset.Dataset
 ) -> None:
-    first, last = _week(store_data)
-    at = _open(pages_app, "personas", first, last)
-    at.sidebar.multiselect(key="stores").set_value(["Harbour"]).run()
+    at = _filtered(pages_app, store_data, "personas", "stores", ["Harbour"])
     assert not at.exception
     assert "don't produce persona data yet" in at.info[0].value
     assert not at.dataframe
