@@ -4,6 +4,7 @@ display passers and impressions with attention off and on — and on into a real
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -175,14 +176,15 @@ async def test_real_node_shelf_reaches_entities_trigger_and_export(
     assert {e["product"] for e in takes} == {"fruits"}  # the clip only ever moves fruit
     assert fired == [e["change"] for e in takes][: len(fired)]
 
-    # Stock follows: fewer than all facings once something was taken.
-    if takes[0]["change"] == "taken":
-        await wait_for(
-            hass,
-            lambda: float(_state(hass, store_entry, "shelfcam_shelf_shelf_stock")) < 100.0,
-            within_s=30,
-        )
-        assert int(_state(hass, store_entry, "shelfcam_shelf_shelf_taken")) >= 1
+    # The clip's first change is a take (its truth file says so): stock drops below full.
+    truth = json.loads((ASSETS / "demo-shelf.truth.json").read_text())
+    assert takes[0]["change"] == truth["events"][0]["change"] == "taken"
+    await wait_for(
+        hass,
+        lambda: float(_state(hass, store_entry, "shelfcam_shelf_shelf_stock")) < 100.0,
+        within_s=30,
+    )
+    assert int(_state(hass, store_entry, "shelfcam_shelf_shelf_taken")) >= 1
 
     shelf_points = await _rows(hass, store_entry, influxd, "e2e_shelf", "shelf")
     assert {(p["node"], p["shelf"], p["product"]) for p in shelf_points} >= {
