@@ -9,14 +9,13 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
-from playwright.sync_api import sync_playwright
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront import screen
+from storefront_dev.browser import chromium
 from tests.integration.conftest import NodePublisher, wait_for
 from tests.integration.test_display_offers import _entry, _has, _state
 from tests.integration.test_entities import entity_id, publish_node
-from tests.streamlit.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 SECRET = "s3cret"
 KEY = "entrance_display_window_display"
@@ -83,22 +82,18 @@ async def test_the_signed_url_answers_without_a_login(
 def _title_in_browser(url: str, wanted: list[str], change: Callable[[], None]) -> list[str]:
     """Open the page, wait for the first title, make the change, wait for the second."""
     seen = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            for i, title in enumerate(wanted):
-                page.wait_for_function(
-                    "t => document.getElementById('title').textContent === t",
-                    arg=title,
-                    timeout=15_000,
-                )
-                seen.append(page.inner_text("#title"))
-                if i == 0:
-                    change()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(url)
+        for i, title in enumerate(wanted):
+            page.wait_for_function(
+                "t => document.getElementById('title').textContent === t",
+                arg=title,
+                timeout=15_000,
+            )
+            seen.append(page.inner_text("#title"))
+            if i == 0:
+                change()
     return seen
 
 
