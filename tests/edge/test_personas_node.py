@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from storefront_dev.servers import Mosquitto
 from tests.edge.test_node import probe_at, start_node, state_of, write_config
 from tests.node_contract import contract
@@ -28,22 +26,14 @@ def _visits(probe: Any) -> list[dict[str, Any]]:
 DOOR_IN = {"line": "door", "direction": "in"}
 
 
-@pytest.fixture
-def visiting(
+def test_real_node_publishes_personas_groups_and_a_live_mix(
     broker: Mosquitto, fast_vtest: Path, tmp_path: Path, start_node: Any, probe_at: Any
-) -> tuple[Any, Any]:
-    """A real node on the clip once it has published five visits, and the probe that saw them."""
+) -> None:
     probe = probe_at(broker.port)
     node = start_node(write_config(tmp_path, fast_vtest, broker.port))
+
     # The clip loops; people leave when it starts again.
     probe.wait(lambda: len(_visits(probe)) >= 5, within_s=120)
-    return probe, node
-
-
-def test_real_node_publishes_personas_groups_and_a_live_mix(
-    visiting: tuple[Any, Any],
-) -> None:
-    probe, node = visiting
     probe.wait(lambda: state_of(probe)["last_seq"] >= max(probe.seqs()), within_s=30)
     assert node.stop() == 0
     probe.wait(lambda: state_of(probe)["last_seq"] == max(probe.seqs()), within_s=30)
@@ -73,9 +63,11 @@ def test_real_node_publishes_personas_groups_and_a_live_mix(
 
 
 def test_no_payload_identifies_a_person_or_links_two_visits(
-    visiting: tuple[Any, Any],
+    broker: Mosquitto, fast_vtest: Path, tmp_path: Path, start_node: Any, probe_at: Any
 ) -> None:
-    probe, node = visiting
+    probe = probe_at(broker.port)
+    node = start_node(write_config(tmp_path, fast_vtest, broker.port))
+    probe.wait(lambda: len(_visits(probe)) >= 5, within_s=120)
     assert node.stop() == 0
 
     visits = _visits(probe)
