@@ -119,7 +119,7 @@ async def test_real_node_drives_the_entities(
         )
         return len(seen - {"missing", "unavailable"}) >= 2 and crossings >= 1
 
-    await wait_for(hass, crossed_and_varied, within_s=90)
+    await wait_for(hass, crossed_and_varied, within_s=180)  # generous: a loaded machine is slow
 
     # Finished visits reach the hub with behavioural personas (docs/personas.md).
     def personas_counted() -> int:
@@ -185,6 +185,8 @@ async def test_reload_config_from_home_assistant(
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: (hub.nodes.get("walkway") or NodeData("")).online, within_s=60)
+    # Availability may arrive before the description that makes the device.
+    await wait_for(hass, lambda: device_of(hass, store_entry, "walkway") is not None, within_s=60)
     device = device_of(hass, store_entry, "walkway")
     assert device is not None
     path = tmp_path / "node.yaml"
