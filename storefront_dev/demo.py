@@ -205,7 +205,11 @@ def start_home_assistant(procs: Registry, port: int) -> None:
     procs.spawn("home-assistant", command, DEMO / "hass.log")
 
 
-def start_nodes(procs: Registry, ports: dict[str, int], simulate: int) -> None:
+def start_nodes(
+    procs: Registry, ports: dict[str, int], simulate: int, sim_start: str | None = None
+) -> None:
+    """The camera nodes, and `simulate` synthetic nodes (from `sim_start`, local ISO time, or
+    from now)."""
     edge = str(VENV_BIN / "storefront-edge")
     procs.spawn(
         "node", [edge, "run", "--config", str(node_config(ports["mqtt"]))], DEMO / "node.log"
@@ -215,6 +219,8 @@ def start_nodes(procs: Registry, ports: dict[str, int], simulate: int) -> None:
     if simulate:
         command = [edge, "simulate", "--nodes", str(simulate), "--port", str(ports["mqtt"])]
         command += ["--timezone", TIMEZONE]
+        if sim_start:
+            command += ["--start", sim_start]
         procs.spawn("simulator", command, DEMO / "simulator.log")
 
 

@@ -1,13 +1,16 @@
 """`make drill`: the demo stack through four faults and a hostile-payload run, counted end to end.
 
-It starts the demo (broker, InfluxDB, Home Assistant, the camera node `entrance` and one
-simulated node) in a run directory of its own (`.run/drill`, or `STOREFRONT_RUN_DIR`), then:
+It starts the demo (broker, InfluxDB, Home Assistant, the camera nodes `entrance` and
+`shelf-cam` and one simulated node, run from a weekday's opening hours so that it has traffic)
+in a run directory of its own (`.run/drill`, or `STOREFRONT_RUN_DIR`), then:
 
 1. counts what the nodes produced (an MQTT subscriber), what Home Assistant fired
-   (`storefront_event` over its websocket API) and what reached InfluxDB, per (node, stream, seq);
-2. runs the faults one after another, each followed by a settle: mosquitto SIGKILL and restart
-   after `--broker-down` s, the camera node SIGKILL and restart after `--node-down` s, Home
-   Assistant stopped and started, influxd stopped for `--influx-down` s;
+   (`storefront_event`, read from Home Assistant's own recorder database, which keeps every
+   event it fired across its restarts) and what reached InfluxDB, per (node, stream, seq);
+2. runs the faults one after another (`--faults` picks some), each followed by a settle:
+   mosquitto SIGKILL and restart after `--broker-down` s, the camera node SIGKILL and restart
+   after `--node-down` s, Home Assistant stopped and started, influxd stopped for
+   `--influx-down` s;
 3. publishes `--payloads` hostile payloads over every topic of both nodes (depth bombs, huge
    integers, unicode junk, wrong types, oversized bodies, replays of old events, malformed
    commands), then retained garbage on both `availability` topics and a Home Assistant restart;
@@ -27,6 +30,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -38,7 +42,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("STOREFRONT_RUN_DIR", str(ROOT / ".run" / "drill"))
 
-import aiohttp  # noqa: E402
 import paho.mqtt.client as mqtt  # noqa: E402
 import requests  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
@@ -48,7 +51,9 @@ from storefront_dev.demo_procs import Proc, Registry  # noqa: E402
 
 CAMERA = "entrance"
 SIMULATED = "sim-1"
-NODES = (CAMERA, SIMULATED)
+NODES = (CAMERA, demo.SHELF_NODE_ID, SIMULATED)
+# The simulated node replays a Wednesday from its opening (local time): busy at any real hour.
+SIMULATED_START = "2026-03-04T10:30"
 EVENT_KINDS = ("crossing", "visit", "shelf", "impression")
 TOPICS: tuple[str, ...] = (
     "availability",
@@ -129,48 +134,25 @@ class Produced:
 # --- what Home Assistant fired -------------------------------------------------------------
 
 
-class Fired:
-    """`storefront_event` from Home Assistant's websocket API, reconnecting across restarts."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-        self.counts: Counter[Key] = Counter()
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self.thread.start()
-
-    async def _run(self) -> None:
-        while not self.stop.is_set():
-            # Home Assistant restarting drops the socket: listen again once it answers.
-            with contextlib.suppress(aiohttp.ClientError, OSError, RuntimeError, ValueError):
-                await self._listen()
-            await asyncio.sleep(0.5)
-
-    async def _listen(self) -> None:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(self.url + "/api/websocket", heartbeat=10) as ws,
-        ):
-            await ws.receive_json()
-            await ws.send_json({"type": "auth", "access_token": self.token})
-            if (await ws.receive_json())["type"] != "auth_ok":
-                raise RuntimeError("token refused")
-            await ws.send_json(
-                {"id": 1, "type": "subscribe_events", "event_type": "storefront_event"}
-            )
-            async for msg in ws:
-                if self.stop.is_set() or msg.type != aiohttp.WSMsgType.TEXT:
-                    break
-                data = json.loads(msg.data).get("event", {}).get("data")
-                if data and "seq" in data:
-                    key = (data["node_id"], str(data["stream"]), int(data["seq"]))
-                    with self.lock:
-                        self.counts[key] += 1
-
-    def snapshot(self) -> Counter[Key]:
-        with self.lock:
-            return Counter(self.counts)
+def recorded(database: Path) -> Counter[Key]:
+    """`storefront_event` per (node, stream, seq) as Home Assistant's recorder stored them: every
+    event it fired, also just before and after its own restarts (a websocket listener misses
+    those while it reconnects)."""
+    if not database.exists():
+        return Counter()
+    query = (
+        "SELECT event_data.shared_data FROM events"
+        " JOIN event_types ON events.event_type_id = event_types.event_type_id"
+        " LEFT JOIN event_data ON events.data_id = event_data.data_id"
+        " WHERE event_types.event_type = 'storefront_event'"
+    )
+    counts: Counter[Key] = Counter()
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        for (shared,) in db.execute(query):
+            data = json.loads(shared or "{}")
+            if "seq" in data:
+                counts[(data["node_id"], str(data["stream"]), int(data["seq"]))] += 1
+    return counts
 
 
 # --- what InfluxDB holds -------------------------------------------------------------------
@@ -212,10 +194,15 @@ class Stack:
         self.ports = demo.choose_ports()
         demo.start_servers(self.procs, self.ports)
         demo.start_home_assistant(self.procs, self.ports["ha"])
-        demo.start_nodes(self.procs, self.ports, 1)
+        demo.start_nodes(self.procs, self.ports, 1, sim_start=SIMULATED_START)
         setup = demo.set_up_home_assistant(self.procs, self.ports)
         self.ha, self.token = setup["ha"], setup["token"]
         self.wait_entities()
+
+    @property
+    def recorder_db(self) -> Path:
+        """Home Assistant's recorder database in the drill's configuration directory."""
+        return demo.DEMO / "ha" / "home-assistant_v2.db"
 
     def wait_entities(self, within_s: float = demo.UP_TIMEOUT_S) -> None:
         from storefront_dev.demo_ha import people_in_view
@@ -269,13 +256,22 @@ class Stack:
         self.procs.stop_all()
 
 
+FAULTS = {  # --faults name: what the report calls it
+    "broker": "mosquitto SIGKILL",
+    "node": "camera node SIGKILL",
+    "ha": "Home Assistant restart",
+    "influxd": "influxd stopped",
+}
+
+
 def run_faults(stack: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
-    faults: list[tuple[str, Callable[[], None]]] = [
-        ("mosquitto SIGKILL", lambda: outage(stack, "mosquitto", signal.SIGKILL, args.broker_down)),
-        ("camera node SIGKILL", lambda: outage(stack, "node", signal.SIGKILL, args.node_down)),
-        ("Home Assistant restart", stack.restart_ha),
-        ("influxd stopped", lambda: outage(stack, "influxd", signal.SIGTERM, args.influx_down)),
-    ]
+    actions: dict[str, Callable[[], None]] = {
+        "broker": lambda: outage(stack, "mosquitto", signal.SIGKILL, args.broker_down),
+        "node": lambda: outage(stack, "node", signal.SIGKILL, args.node_down),
+        "ha": stack.restart_ha,
+        "influxd": lambda: outage(stack, "influxd", signal.SIGTERM, args.influx_down),
+    }
+    faults = [(FAULTS[key], actions[key]) for key in FAULTS if key in args.faults]
     done = []
     for name, fault in faults:
         say(f"fault: {name}")
@@ -422,17 +418,18 @@ def tally(
     return streams
 
 
-def settle_counts(stack: Stack, produced: Produced, fired: Fired, within_s: float) -> Any:
+def settle_counts(stack: Stack, produced: Produced, within_s: float) -> Any:
     """Wait (bounded) until HA and InfluxDB hold every event produced up to now."""
     owed = produced.snapshot()
     influx_url = f"http://127.0.0.1:{stack.ports['influx']}"
+    database = stack.recorder_db
 
     def caught_up() -> bool:
-        got, db = fired.snapshot(), exported(influx_url)
+        got, db = recorded(database), exported(influx_url)
         return all(k in got and (k[0], k[2]) in db for k in owed)
 
     wait_for(caught_up, within_s)
-    return owed, fired.snapshot(), exported(influx_url)
+    return owed, recorded(database), exported(influx_url)
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -442,7 +439,6 @@ def drill(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     stack.start()
     say(f"stack up in {demo.RUN}")
     produced = Produced(stack.ports["mqtt"])
-    fired = Fired(f"http://127.0.0.1:{stack.ports['ha']}", stack.token)
     wait_for(lambda: all(n in produced.states for n in NODES), 60)
     # HA starts a node from its state's last_seq: what came before is owed only as counters.
     baseline = {n: int(produced.states.get(n, {}).get("last_seq", 0)) for n in NODES}
@@ -459,8 +455,7 @@ def drill(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     recovered = wait_for(lambda: not unavailable(stack), 60)
     recovery_s = round(time.monotonic() - began, 1)
     still = unavailable(stack)
-    owed, got, db = settle_counts(stack, produced, fired, args.catch_up)
-    fired.stop.set()
+    owed, got, db = settle_counts(stack, produced, args.catch_up)
     produced.close()
     logs = demo.DEMO
     return {
@@ -474,6 +469,7 @@ def drill(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             )
             + tracebacks(logs / "hass.log", "custom_components/storefront"),
             "camera_node": tracebacks(logs / "node.log"),
+            "shelf_camera_node": tracebacks(logs / "shelf-node.log"),
             "simulated_node": tracebacks(logs / "simulator.log"),
         },
         "node_publishing_after_malformed_commands": publishing,
@@ -491,7 +487,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=15, help="seconds after each fault")
     parser.add_argument("--payloads", type=int, default=3000, help="hostile payloads (>= 3000)")
     parser.add_argument("--catch-up", type=float, default=180, help="seconds to wait at the end")
+    parser.add_argument(
+        "--faults",
+        default=",".join(FAULTS),
+        help=f"which faults, comma-separated, in this order: {','.join(FAULTS)} (default: all)",
+    )
     args = parser.parse_args(argv)
+    args.faults = [name.strip() for name in args.faults.split(",") if name.strip()]
+    unknown = sorted(set(args.faults) - set(FAULTS))
+    if unknown:
+        parser.error(f"--faults: unknown {', '.join(unknown)}; choose from {', '.join(FAULTS)}")
     if args.quick:
         args.influx_down, args.broker_down = min(args.influx_down, 15), min(args.broker_down, 5)
         args.node_down, args.settle = min(args.node_down, 5), min(args.settle, 5)
