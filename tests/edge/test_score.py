@@ -81,3 +81,72 @@ def test_score_command(tmp_path: Path) -> None:
     )
     assert json.loads(out.read_text())["all"]["crossings"]["in"]["matched"] == 1
     assert main(["score", "--eval", str(tmp_path / "nope.json"), "--labels", str(labels_path)]) == 2
+
+
+PERSONA_LABELS = {
+    "match_distance": 0.06,
+    "persons": [
+        {"id": "a", "split": "calibration", "persona": "browser", "group": "g1",
+         "waypoints": [[0, 0.10, 0.50], [10, 0.20, 0.50]]},
+        {"id": "b", "split": "calibration", "persona": "browser", "group": "g1",
+         "waypoints": [[0, 0.12, 0.56], [10, 0.22, 0.56]]},
+        {"id": "c", "split": "held_out", "persona": "passer_by",
+         "waypoints": [[400, 0.80, 0.30], [410, 0.70, 0.30]]},
+        {"id": "d", "split": "held_out", "persona": "lingerer",
+         "waypoints": [[420, 0.50, 0.90]]},
+    ],
+}  # fmt: skip
+
+
+def _visit(
+    track: int, persona: str, trace: list[list[float]], group: list[int]
+) -> dict[str, object]:
+    frames = [int(f) for f, _x, _y in trace]
+    return {
+        "track": track, "start_frame": min(frames), "end_frame": max(frames), "persona": persona,
+        "trace": trace, "group_tracks": group,
+    }  # fmt: skip
+
+
+def test_personas_and_group_pairs_are_scored_per_split(tmp_path: Path) -> None:
+    visits = [
+        _visit(1, "browser", [[0, 0.10, 0.51], [10, 0.21, 0.50]], [2]),
+        _visit(2, "lingerer", [[0, 0.12, 0.55], [10, 0.22, 0.57]], [1]),
+        _visit(3, "passer_by", [[400, 0.80, 0.31], [410, 0.70, 0.30]], []),
+        # Near person d at another frame only: not theirs, so d is missed.
+        _visit(4, "lingerer", [[430, 0.50, 0.90]], []),
+        # Far from everyone: matches no label.
+        _visit(5, "browser", [[0, 0.90, 0.10]], []),
+    ]
+    eval_path, labels_path, out = tmp_path / "eval.json", tmp_path / "p.json", tmp_path / "s.json"
+    eval_path.write_text(json.dumps({"visits": visits}))
+    labels_path.write_text(json.dumps(PERSONA_LABELS))
+
+    assert main(["score", "--eval", str(eval_path), "--labels", str(labels_path),
+                 "--output", str(out)]) == 0  # fmt: skip
+    scores = json.loads(out.read_text())
+
+    calibration = scores["calibration"]
+    assert (calibration["people"], calibration["matched"]) == (2, 2)
+    assert calibration["persona_accuracy"] == 0.5
+    assert calibration["confusion"] == {"browser": {"browser": 1, "lingerer": 1}}
+    assert calibration["group_pairs"] == {
+        "labelled": 1, "predicted": 1, "precision": 1.0, "recall": 1.0,
+    }  # fmt: skip
+    held_out = scores["held_out"]
+    assert (held_out["people"], held_out["matched"]) == (2, 1)
+    assert held_out["confusion"] == {"lingerer": {"missed": 1}, "passer_by": {"passer_by": 1}}
+    assert held_out["persona_accuracy"] == 1.0
+    assert held_out["group_pairs"] == {
+        "labelled": 0, "predicted": 0, "precision": None, "recall": None,
+    }  # fmt: skip
+    assert scores["all"]["matched"] == 3
+
+
+def test_one_visit_goes_to_one_person_best_match_first() -> None:
+    from edge_node.score_personas import match_visits
+
+    # One merged track passes both people of the pair; it is the one with more hits.
+    merged = _visit(7, "browser", [[0, 0.11, 0.53], [10, 0.21, 0.50]], [])
+    matched = match_visits({"visits": [merged]}, PERSONA_LABELS)
+    assert list(matched) == ["a"]
