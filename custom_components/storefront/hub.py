@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from homeassistant.components import mqtt
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later
 
@@ -143,6 +144,8 @@ class StoreHub:
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._replay_timers: dict[str, CALLBACK_TYPE] = {}  # nodes with a gap being watched
         self.replays_requested = 0
+        self._shut_down = False
+        self._stop_listener: CALLBACK_TYPE | None = None
 
     @classmethod
     def from_entry(cls, hass: HomeAssistant, entry: StorefrontConfigEntry) -> Self:
@@ -164,18 +167,29 @@ class StoreHub:
         )
         if self.export is not None:
             await self.export.async_start()
+        # Home Assistant stops without unloading entries: shut down then too, or what the
+        # export holds in memory is lost.
+        self._stop_listener = self.hass.bus.async_listen(
+            EVENT_HOMEASSISTANT_STOP, self._home_assistant_stops
+        )
         try:
             self._unsubscribe = await mqtt.async_subscribe(
                 self.hass, f"{self.topic_root}/#", self._on_message, qos=1, encoding=None
             )
         except Exception:
-            if self.export is not None:
-                await self.export.async_stop()
+            await self.async_shutdown()
             raise
 
     async def async_shutdown(self) -> None:
         """Stop listening, then keep what is pending: the sequence book is written now, the
-        export writes what the database takes (the rest stays on disk)."""
+        export writes what the database takes (the rest stays on disk). Runs when the entry
+        unloads and when Home Assistant stops (which unloads no entry); once."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        if self._stop_listener is not None:
+            self._stop_listener()
+            self._stop_listener = None
         self.offline.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -186,6 +200,9 @@ class StoreHub:
         await self.sequences.async_flush()
         if self.export is not None:
             await self.export.async_stop()
+
+    async def _home_assistant_stops(self, _event: Event) -> None:
+        await self.async_shutdown()
 
     @callback
     def async_add_node_listener(self, node_id: str, listener: Callable[[], None]) -> CALLBACK_TYPE:

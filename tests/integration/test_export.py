@@ -5,6 +5,7 @@ back — also across a Home Assistant restart — loses nothing."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
@@ -244,6 +246,64 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     assert rollup == readings
     assert {r["zone"] for r in rollup} == {"window", "counter"}
     assert issues.async_get_issue(DOMAIN, f"export_unreachable_{store_entry.entry_id}") is None
+
+
+async def test_home_assistant_stopping_keeps_what_the_export_holds_in_memory(
+    hass: HomeAssistant,
+    store_entry: MockConfigEntry,
+    node: NodePublisher,
+    own_influxd: Influxd,
+) -> None:
+    """Home Assistant stops without unloading entries: the points the writer still holds in
+    memory (here: while it waits out its backoff, the database being away) go to disk then,
+    and reach InfluxDB after the next start."""
+    hass.config_entries.async_update_entry(
+        store_entry,
+        options={CONF_EXPORT: {"api": "v1", "url": own_influxd.url, "database": "storefront"}},
+    )
+    now = time.time()
+    node.publish("availability", "online", retain=True)
+    node.publish("description", DESCRIPTION, retain=True)
+    node.publish("state", {**STATE, "ts": now}, retain=True)
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data.hub
+    writer = hub.export.writer
+    heard: list[int] = []
+    hub.async_add_event_listener(lambda _n, event: heard.append(event["seq"]))
+    for _ in range(40):  # subscriptions settle a moment after set-up
+        node.publish("event/crossing", crossing(1, now + 1))
+        await hass.async_block_till_done()
+        if heard:
+            break
+        await hass.async_add_executor_job(time.sleep, 0.1)
+    await writer.flush()  # the first crossing is in the database
+
+    # The database goes away; each failed write doubles the writer's pause, up to a minute
+    # (at least 48 s with its jitter), in which new points wait in memory.
+    own_influxd.stop()
+    for _ in range(8):
+        await writer.flush()
+    for seq in range(2, 22):
+        node.publish("event/crossing", crossing(seq, now + seq), qos=1)
+    await wait_for(hass, lambda: 21 in heard, within_s=20)
+    spool = hub.export.spool_path
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert writer.stopping
+    with sqlite3.connect(spool) as db:
+        on_disk = [line for (line,) in db.execute("SELECT line FROM spool")]
+    assert sum(line.startswith("crossing,") for line in on_disk) == 20
+
+    # The next start: the database is back and gets every crossing once.
+    assert await hass.config_entries.async_unload(store_entry.entry_id)  # stops nothing twice
+    own_influxd.start()
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    writer = store_entry.runtime_data.hub.export.writer
+    await writer.flush()
+    assert writer.pending == 0
+    seqs = [r["seq"] for r in query(own_influxd, 'SELECT "seq" FROM "crossing"')]
+    assert seqs == list(range(1, 22))
 
 
 async def test_v2_write_path_into_victoria_metrics(
