@@ -52,8 +52,9 @@ from storefront_dev.demo_procs import Proc, Registry  # noqa: E402
 CAMERA = "entrance"
 SIMULATED = "sim-1"
 NODES = (CAMERA, demo.SHELF_NODE_ID, SIMULATED)
-# The simulated node replays a Wednesday from its opening (local time): busy at any real hour.
-SIMULATED_START = "2026-03-04T10:30"
+# The simulated node replays a Wednesday from before its lunch peak (local time): busy at any
+# real hour.
+SIMULATED_START = "2026-03-04T11:45"
 EVENT_KINDS = ("crossing", "visit", "shelf", "impression")
 TOPICS: tuple[str, ...] = (
     "availability",
