@@ -16,7 +16,10 @@ the logged click rate):
   (about 1 in the number of items), so its interval is wide.
 The settings (one bucket for all positions, a population prior of 20 pseudo-observations)
 were chosen on the "all" campaign alone (calibration); "men" and "women" (other items, other
-users) are the evaluation. One JSON object is printed; docs/benchmarks.md reports it.
+users) are the evaluation. Each campaign also gets a check of whether its log holds anything
+to learn (`signal`): a chi-squared test of equal click rates over its items, and how the first
+half's best items fare in the second half. One JSON object is printed; docs/benchmarks.md
+reports it.
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ import random
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scipy.stats import chi2 as chi2_distribution  # noqa: E402
 
 from custom_components.storefront.policy import ThompsonPolicy  # noqa: E402
 
@@ -137,6 +143,44 @@ def replay(rounds: list[Round], items: list[str], cfg: Settings) -> list[int]:
     return clicks
 
 
+def signal(rounds: list[Round]) -> dict[str, Any]:
+    """Whether the log holds anything a policy could learn: a chi-squared test of the items'
+    click rates against one common rate, and how the first half's best items do in the second
+    half (a policy that knew them in advance could do no better than that)."""
+    shown: Counter[str] = Counter(r.item for r in rounds)
+    clicks: Counter[str] = Counter(r.item for r in rounds if r.click)
+    rate = sum(clicks.values()) / len(rounds)
+    statistic = sum(
+        (clicks[item] - n * rate) ** 2 / (n * rate * (1 - rate)) for item, n in shown.items()
+    )
+    half = len(rounds) // 2
+    first, second = rounds[:half], rounds[half:]
+    first_shown: Counter[str] = Counter(r.item for r in first)
+    first_clicks: Counter[str] = Counter(r.item for r in first if r.click)
+    ranked = sorted(
+        first_shown,
+        key=lambda item: (first_clicks[item] + 1) / (first_shown[item] + 2),
+        reverse=True,
+    )
+    uniform_second = sum(r.click for r in second) / len(second)
+    winners = {}
+    for top in (1, 3, 5, 10):
+        best = set(ranked[:top])
+        picked = [r.click for r in second if r.item in best]
+        ctr = sum(picked) / len(picked) if picked else 0.0
+        winners[f"top_{top}"] = {
+            "shown": len(picked),
+            "clicks": sum(picked),
+            "ratio_to_uniform": round(ctr / uniform_second, 2),
+        }
+    return {
+        "chi2": round(statistic, 1),
+        "dof": len(shown) - 1,
+        "p_equal_rates": round(float(chi2_distribution.sf(statistic, len(shown) - 1)), 2),
+        "first_half_winners_in_second_half": winners,
+    }
+
+
 def evaluate(rounds: list[Round], cfg: Settings) -> dict[str, Any]:
     """Both estimates for one campaign, with 95 % normal intervals."""
     items = sorted({r.item for r in rounds})
@@ -153,6 +197,7 @@ def evaluate(rounds: list[Round], cfg: Settings) -> dict[str, Any]:
         "ips_lift": round(ips[0] / uniform[0], 2),
         "replay_matched_rounds": len(matched),
         "replay_ctr": [round(x, 5) for x in rep],
+        "signal": signal(rounds),
     }
 
 
