@@ -124,10 +124,11 @@ demo: setup
 
 ## drill: the demo stack through four faults (broker, node, Home Assistant, InfluxDB) and 3,000
 ##   hostile payloads, counted end to end as JSON (storefront_dev/drill.py); QUICK=1 shortens
-##   the pauses, INFLUX_DOWN=S sets InfluxDB's outage (default 60 s)
+##   the pauses, INFLUX_DOWN=S sets InfluxDB's outage (default 60 s), FAULTS=broker,node,ha,influxd
+##   picks faults
 drill: setup
 	$(PY) -m storefront_dev.drill $(if $(filter 1 yes true,$(QUICK)),--quick) \
-	  $(if $(INFLUX_DOWN),--influx-down $(INFLUX_DOWN))
+	  $(if $(INFLUX_DOWN),--influx-down $(INFLUX_DOWN)) $(if $(FAULTS),--faults $(FAULTS))
 
 ## stop: stop everything `make demo` started, by pid, and wait until it has exited
 stop:
