@@ -44,6 +44,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -206,10 +207,10 @@ def start_home_assistant(procs: Registry, port: int) -> None:
 
 
 def start_nodes(
-    procs: Registry, ports: dict[str, int], simulate: int, sim_start: str | None = None
+    procs: Registry, ports: dict[str, int], simulate: int, sim_args: Sequence[str] = ()
 ) -> None:
-    """The camera nodes, and `simulate` synthetic nodes (from `sim_start`, local ISO time, or
-    from now)."""
+    """The camera nodes, and `simulate` synthetic nodes (`sim_args`: more options of
+    `storefront-edge simulate`, e.g. `--start`)."""
     edge = str(VENV_BIN / "storefront-edge")
     procs.spawn(
         "node", [edge, "run", "--config", str(node_config(ports["mqtt"]))], DEMO / "node.log"
@@ -219,8 +220,7 @@ def start_nodes(
     if simulate:
         command = [edge, "simulate", "--nodes", str(simulate), "--port", str(ports["mqtt"])]
         command += ["--timezone", TIMEZONE]
-        if sim_start:
-            command += ["--start", sim_start]
+        command += list(sim_args)
         procs.spawn("simulator", command, DEMO / "simulator.log")
 
 

@@ -1,7 +1,7 @@
 """`make drill`: the demo stack through four faults and a hostile-payload run, counted end to end.
 
 It starts the demo (broker, InfluxDB, Home Assistant, the camera nodes `entrance` and
-`shelf-cam` and one simulated node, run from a weekday's opening hours so that it has traffic)
+`shelf-cam` and one simulated node, run through a busy weekday at five times real speed)
 in a run directory of its own (`.run/drill`, or `STOREFRONT_RUN_DIR`), then:
 
 1. counts what the nodes produced (an MQTT subscriber), what Home Assistant fired
@@ -52,9 +52,9 @@ from storefront_dev.demo_procs import Proc, Registry  # noqa: E402
 CAMERA = "entrance"
 SIMULATED = "sim-1"
 NODES = (CAMERA, demo.SHELF_NODE_ID, SIMULATED)
-# The simulated node replays a Wednesday from before its lunch peak (local time): busy at any
-# real hour.
-SIMULATED_START = "2026-03-04T11:45"
+# The simulated node replays a Wednesday from before its lunch peak (local time) at five times
+# real speed: busy at any real hour, a few events a minute.
+SIMULATOR_ARGS = ("--start", "2026-03-04T11:45", "--speed", "5")
 EVENT_KINDS = ("crossing", "visit", "shelf", "impression")
 TOPICS: tuple[str, ...] = (
     "availability",
@@ -195,7 +195,7 @@ class Stack:
         self.ports = demo.choose_ports()
         demo.start_servers(self.procs, self.ports)
         demo.start_home_assistant(self.procs, self.ports["ha"])
-        demo.start_nodes(self.procs, self.ports, 1, sim_start=SIMULATED_START)
+        demo.start_nodes(self.procs, self.ports, 1, sim_args=SIMULATOR_ARGS)
         setup = demo.set_up_home_assistant(self.procs, self.ports)
         self.ha, self.token = setup["ha"], setup["token"]
         self.wait_entities()
