@@ -2,7 +2,7 @@
 
 It starts the demo (broker, InfluxDB, Home Assistant, the camera nodes `entrance` and
 `shelf-cam` and one simulated node, run through a busy weekday at five times real speed)
-in a run directory of its own (`.run/drill`, or `STOREFRONT_RUN_DIR`), then:
+in a run directory of its own (`.run/drill`, or `STOREFRONT_RUN_DIR`, emptied first), then:
 
 1. counts what the nodes produced (an MQTT subscriber), what Home Assistant fired
    (`storefront_event`, read from Home Assistant's own recorder database, which keeps every
@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import sys
@@ -191,6 +192,9 @@ class Stack:
     def start(self) -> None:
         if self.procs.running():
             raise RuntimeError(f"a drill is already running in {demo.RUN}")
+        # A fresh stack every time: a database that kept an earlier drill's points would count
+        # them again (InfluxDB has no stream tag, and a new simulated node starts at seq 1).
+        shutil.rmtree(demo.DEMO, ignore_errors=True)
         demo.DEMO.mkdir(parents=True, exist_ok=True)
         self.ports = demo.choose_ports()
         demo.start_servers(self.procs, self.ports)
