@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -17,6 +18,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront import identifiers
 from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
+from custom_components.storefront.contract import CONTRACT
+from custom_components.storefront.hub import StoreHub
 from storefront_dev.servers import Mosquitto
 
 ROOT = "storefront"
@@ -103,6 +106,20 @@ class NodePublisher:
         info = self.client.publish(f"{ROOT}/{self.node_id}/{suffix}", body, qos=qos, retain=retain)
         info.wait_for_publish(5)
 
+    def announce(
+        self,
+        description: Any = None,
+        state: Any = None,
+        health: Any = None,
+    ) -> None:
+        """What a node publishes as it connects: "online", its description (the contract's
+        example unless given), and its state and health where given; all retained."""
+        self.publish("availability", "online", retain=True)
+        self.publish("description", description or example("description"), retain=True)
+        for suffix, message in (("state", state), ("health", health)):
+            if message is not None:
+                self.publish(suffix, message, retain=True)
+
     def clear_retained(self, *suffixes: str) -> None:
         for suffix in suffixes:
             self.publish(suffix, b"", retain=True)
@@ -128,6 +145,49 @@ async def wait_for(
         while not condition():
             await asyncio.sleep(0.05)
             await hass.async_block_till_done()
+
+
+async def publish_until(
+    hass: HomeAssistant,
+    node: NodePublisher,
+    heard: Callable[[], object],
+    *messages: tuple[str, Any],
+    tries: int = 40,
+) -> None:
+    """Publish `messages` (suffix, payload) again and again until `heard()` holds, a bounded
+    number of times: Home Assistant's subscriptions settle a moment after set-up."""
+    for _ in range(tries):
+        for suffix, payload in messages:
+            node.publish(suffix, payload)
+        await hass.async_block_till_done()
+        if heard():
+            return
+        await hass.async_add_executor_job(time.sleep, 0.1)
+
+
+async def set_up(
+    hass: HomeAssistant, entry: MockConfigEntry, ready: Callable[[StoreHub], object]
+) -> StoreHub:
+    """Set the store up and let Home Assistant run until `ready(hub)` holds (bounded)."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    hub = entry.runtime_data.hub
+    await wait_for(hass, lambda: bool(ready(hub)))
+    return hub
+
+
+def has_node(node_id: str = "entrance", *parts: str) -> Callable[[StoreHub], bool]:
+    """The hub knows the node, and has its `parts` ("state", "health", ...) if any are named."""
+
+    def ready(hub: StoreHub) -> bool:
+        data = hub.nodes.get(node_id)
+        return data is not None and all(getattr(data, part) is not None for part in parts)
+
+    return ready
+
+
+def example(kind: str) -> dict[str, Any]:
+    """A copy of the contract's first example of a message kind."""
+    return copy.deepcopy(CONTRACT["definitions"][kind]["examples"][0])
 
 
 AsyncCallable = Callable[[], Coroutine[Any, Any, None]]

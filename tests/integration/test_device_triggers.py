@@ -3,7 +3,6 @@ lines, and automations built on them run on what the node publishes — and only
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.storefront import device_trigger
 from custom_components.storefront.const import DOMAIN
 from custom_components.storefront.contract import CONTRACT
-from tests.integration.conftest import NodePublisher, device_of, wait_for
+from tests.integration.conftest import NodePublisher, device_of, publish_until, wait_for
 
 DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
 STATE = CONTRACT["definitions"]["state"]["examples"][0]
@@ -112,13 +111,8 @@ async def test_automations_run_on_what_the_node_publishes(
     seen: list[int] = []
     hub.async_add_event_listener(lambda _node, event: seen.append(event["seq"]))
 
-    # Subscriptions settle a moment after set-up: repeat the first crossing until it is heard.
-    for _ in range(40):
-        node.publish("event/crossing", {**CROSSING, "seq": 1, "direction": "in"})
-        await hass.async_block_till_done()
-        if seen:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    first = {**CROSSING, "seq": 1, "direction": "in"}
+    await publish_until(hass, node, lambda: seen, ("event/crossing", first))
     await wait_for(hass, lambda: "in" in fired)
     node.publish("event/crossing", {**CROSSING, "seq": 2, "direction": "out"})
     await wait_for(hass, lambda: "out_any_line" in fired)
@@ -196,12 +190,7 @@ async def test_persona_and_group_triggers_run_on_what_the_node_publishes(
     def visit(seq: int, persona: str, group_size: int = 1) -> dict[str, Any]:
         return {**VISIT, "seq": seq, "track": seq, "persona": persona, "group_size": group_size}
 
-    for _ in range(40):  # subscriptions settle a moment after set-up
-        node.publish("event/visit", visit(1, "lingerer"))
-        await hass.async_block_till_done()
-        if seen:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    await publish_until(hass, node, lambda: seen, ("event/visit", visit(1, "lingerer")))
     await wait_for(hass, lambda: ("lingerer", "1") in fired and ("any_visit", "1") in fired)
     node.publish("event/visit", visit(1, "lingerer"))  # a replay: nothing fires again
     node.publish("event/visit", visit(2, "passer_by"))
