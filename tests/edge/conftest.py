@@ -13,6 +13,7 @@ import pytest
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from tests.edge.node_process import NodeProcess, Walkway, write_config
+from tests.edge.node_process import walkway as walkway_config
 
 
 def write_clip(
@@ -117,7 +118,7 @@ def walkway(
 
     def start(**extra: Any) -> Walkway:
         probe = probe_at(broker.port)
-        config = write_config(tmp_path, fast_vtest, broker.port, **extra)
+        config = write_config(tmp_path, broker.port, walkway_config(fast_vtest, **extra))
         return Walkway(probe, config, start_node(config))
 
     return start

@@ -18,9 +18,10 @@ from tests.node_contract import contract
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_config(tmp_path: Path, video: Path, port: int, **extra: Any) -> Path:
-    """Node `cam1` watching a walkway (a zone and a door line) on `video`, quick to report."""
-    config = {
+def walkway(video: Path, **extra: Any) -> dict[str, Any]:
+    """Node `cam1` watching the walkway on `video`: a path zone and a door line; `extra` adds or
+    replaces settings."""
+    return {
         "node_id": "cam1",
         "name": "Walkway",
         "timezone": "Europe/London",
@@ -29,15 +30,18 @@ def write_config(tmp_path: Path, video: Path, port: int, **extra: Any) -> Path:
             {"id": "path", "name": "Path", "polygon": [[0, 0.25], [1, 0.25], [1, 0.75], [0, 0.75]]}
         ],
         "lines": [{"id": "door", "name": "Door", "start": [0.42, 0.0], "end": [0.42, 1.0]}],
-        "mqtt": {
-            "host": "127.0.0.1",
-            "port": port,
-            "health_interval_s": 1,
-            "state_interval_s": 2,
-            "reconnect_max_s": 1,
-        },
-        "outbox": {"path": str(tmp_path / "node.db")},
         **extra,
+    }
+
+
+def write_config(tmp_path: Path, port: int, config: dict[str, Any], **mqtt: Any) -> Path:
+    """`tmp_path`/node.yaml: `config` with the broker at `port`, reporting quickly (`mqtt`
+    changes that), and an outbox in `tmp_path` unless it has one."""
+    broker = {"host": "127.0.0.1", "port": port, "health_interval_s": 1, "state_interval_s": 2}
+    config = {
+        "outbox": {"path": str(tmp_path / "node.db")},
+        **config,
+        "mqtt": {**broker, "reconnect_max_s": 1, **mqtt},
     }
     path = tmp_path / "node.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -63,7 +67,7 @@ class NodeProcess:
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            return self.process.wait(15)
+            return self.process.wait(20)
         return int(self.process.returncode)
 
 

@@ -23,7 +23,7 @@ from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from storefront_dev.simulator import LiveSimulation, parse_start
 from storefront_dev.synthetic import Store
-from tests.edge.node_process import NodeProcess, reply, write_config
+from tests.edge.node_process import NodeProcess, reply, walkway, write_config
 from tests.node_contract import contract
 
 # Fields only one side has, and why; anything else must be on both sides or on neither.
@@ -68,7 +68,7 @@ def probe_on() -> Iterator[Any]:
 def _real_node(broker: Mosquitto, video: Path, tmp_path: Path, probe_on: Any) -> Kinds:
     probe = probe_on(broker.port, "storefront/#")
     display = {"id": "window", "name": "Window", "polygon": [[0, 0], [0.3, 0], [0.3, 0.3]]}
-    config = write_config(tmp_path, video, broker.port, displays=[display])
+    config = write_config(tmp_path, broker.port, walkway(video, displays=[display]))
     node = NodeProcess(config, tmp_path / "node.log")
     try:
         probe.wait(lambda: len(probe.seqs()) >= 3, within_s=90)

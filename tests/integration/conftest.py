@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -21,6 +23,7 @@ from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT,
 from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.hub import StoreHub
 from storefront_dev.servers import Mosquitto
+from tests.edge.node_process import NodeProcess, write_config
 
 ROOT = "storefront"
 
@@ -135,6 +138,30 @@ def node(mqtt_broker: Mosquitto) -> Iterator[NodePublisher]:
     yield publisher
     publisher.clear_retained("availability", "description", "state", "health")
     publisher.close()
+
+
+NodeStarter = Callable[[dict[str, Any]], NodeProcess]
+
+
+@pytest.fixture
+def start_node(mqtt_broker: Mosquitto, tmp_path: Path) -> Iterator[NodeStarter]:
+    """Runs the real node (`python -m edge_node run`) on a configuration, reporting every 2 s;
+    stops it and clears what it left retained on the session broker."""
+    started: list[tuple[NodeProcess, str]] = []
+
+    def start(config: dict[str, Any]) -> NodeProcess:
+        path = write_config(tmp_path, mqtt_broker.port, config, health_interval_s=2)
+        node = NodeProcess(path, tmp_path / "node.log")
+        started.append((node, config["node_id"]))
+        return node
+
+    yield start
+    for node, node_id in started:
+        node.stop()
+        for suffix in ("availability", "description", "state", "health"):
+            topic = f"{ROOT}/{node_id}/{suffix}"
+            port = str(mqtt_broker.port)
+            subprocess.run(["mosquitto_pub", "-p", port, "-r", "-n", "-t", topic], check=True)
 
 
 async def wait_for(

@@ -4,11 +4,6 @@ into a real influxd, where the analyst app's queries read the node's personas.""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,12 +17,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN
 from custom_components.storefront.models import NodeData
-from storefront_dev.servers import Influxd, Mosquitto
+from storefront_dev.servers import Influxd
 from streamlit_app import queries
 from streamlit_app.config import Settings
 from streamlit_app.influxql import InfluxClient
 from tests.edge.conftest import write_clip
-from tests.integration.conftest import device_of, wait_for
+from tests.edge.node_process import NodeProcess, walkway
+from tests.integration.conftest import NodeStarter, device_of, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "e2e_node"
@@ -35,53 +31,9 @@ SHOPPER_PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
 
 
 @pytest.fixture
-def edge_node(
-    mqtt_broker: Mosquitto, vtest_video: Path, tmp_path: Path
-) -> Iterator[subprocess.Popen[bytes]]:
+def edge_node(start_node: NodeStarter, vtest_video: Path, tmp_path: Path) -> NodeProcess:
     clip = write_clip(vtest_video, tmp_path / "fast.avi", 0, 400, 40.0)
-    config = {
-        "node_id": "walkway",
-        "name": "Walkway camera",
-        "camera": {"source": str(clip), "loop": True},
-        "zones": [
-            {"id": "path", "name": "Path", "polygon": [[0, 0.25], [1, 0.25], [1, 0.75], [0, 0.75]]}
-        ],
-        "lines": [{"id": "door", "name": "Door", "start": [0.42, 0.0], "end": [0.42, 1.0]}],
-        "mqtt": {
-            "host": "127.0.0.1",
-            "port": mqtt_broker.port,
-            "state_interval_s": 2,
-            "health_interval_s": 2,
-        },
-        "outbox": {"path": str(tmp_path / "node.db")},
-    }
-    path = tmp_path / "node.yaml"
-    path.write_text(yaml.safe_dump(config))
-    log = (tmp_path / "node.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "edge_node", "run", "--config", str(path)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-        env={**os.environ},
-    )
-    yield process
-    process.send_signal(signal.SIGTERM)
-    process.wait(20)
-    # Leave no retained node behind for other tests on the session broker.
-    for suffix in ("availability", "description", "state", "health"):
-        subprocess.run(
-            [
-                "mosquitto_pub",
-                "-p",
-                str(mqtt_broker.port),
-                "-r",
-                "-n",
-                "-t",
-                f"storefront/walkway/{suffix}",
-            ],
-            check=True,
-        )
+    return start_node(walkway(clip, node_id="walkway", name="Walkway camera", timezone="UTC"))
 
 
 def _state(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
@@ -93,7 +45,7 @@ def _state(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = 
 async def test_real_node_drives_the_entities(
     hass: HomeAssistant,
     store_entry: MockConfigEntry,
-    edge_node: subprocess.Popen[bytes],
+    edge_node: NodeProcess,
     influxd: Influxd,
 ) -> None:
     await hass.async_add_executor_job(
@@ -177,7 +129,7 @@ async def test_real_node_drives_the_entities(
 async def test_reload_config_from_home_assistant(
     hass: HomeAssistant,
     store_entry: MockConfigEntry,
-    edge_node: subprocess.Popen[bytes],
+    edge_node: NodeProcess,
     tmp_path: Path,
 ) -> None:
     """The owner edits the node's zones and reloads from Home Assistant; a broken file is
@@ -217,7 +169,7 @@ async def test_reload_config_from_home_assistant(
         )
     assert caught.value.translation_key == "command_refused"
     assert "zones[1] 'bench'.polygon" in str(caught.value.translation_placeholders)
-    assert edge_node.poll() is None
+    assert edge_node.process.poll() is None
     assert zones() == ["path", "bench"]
 
     # The zone goes again: its entities leave the registry; the other zone's stay.

@@ -5,11 +5,6 @@ display passers and impressions with attention off and on — and on into a real
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,53 +17,13 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN
-from storefront_dev.servers import Influxd, Mosquitto
+from storefront_dev.servers import Influxd
 from tests.edge.conftest import write_clip
-from tests.integration.conftest import device_of, wait_for
+from tests.integration.conftest import NodeStarter, device_of, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / ".assets"
 WALKWAY = [[0.0, 0.3], [1.0, 0.3], [1.0, 1.0], [0.0, 1.0]]
-NodeStarter = Callable[[dict[str, Any]], subprocess.Popen[bytes]]
-
-
-@pytest.fixture
-def start_node(mqtt_broker: Mosquitto, tmp_path: Path) -> Iterator[NodeStarter]:
-    """Runs the real node (`python -m edge_node run`) on a config; stops it and clears what it
-    left retained on the session broker."""
-    started: list[tuple[subprocess.Popen[bytes], str]] = []
-
-    def start(config: dict[str, Any]) -> subprocess.Popen[bytes]:
-        config = {
-            **config,
-            "mqtt": {
-                "host": "127.0.0.1",
-                "port": mqtt_broker.port,
-                "state_interval_s": 2,
-                "health_interval_s": 2,
-            },
-            "outbox": {"path": str(tmp_path / "node.db")},
-        }
-        path = tmp_path / "node.yaml"
-        path.write_text(yaml.safe_dump(config))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "edge_node", "run", "--config", str(path)],
-            stdout=(tmp_path / "node.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        started.append((process, config["node_id"]))
-        return process
-
-    yield start
-    for process, node_id in started:
-        process.send_signal(signal.SIGTERM)
-        process.wait(20)
-        for suffix in ("availability", "description", "state", "health"):
-            topic = f"storefront/{node_id}/{suffix}"
-            port = str(mqtt_broker.port)
-            subprocess.run(["mosquitto_pub", "-p", port, "-r", "-n", "-t", topic], check=True)
 
 
 def _entity(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str) -> str | None:
