@@ -4,6 +4,7 @@ of Home Assistant and of the broker with correct counts, and keep last good valu
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 
 import pytest
 from homeassistant.const import STATE_UNAVAILABLE
@@ -38,6 +39,13 @@ def value(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "
     return state.state
 
 
+def shown(
+    hass: HomeAssistant, entry: MockConfigEntry, keys: Iterable[str], domain: str = "sensor"
+) -> dict[str, str]:
+    """The state of each entity, by key."""
+    return {key: value(hass, entry, key, domain) for key in keys}
+
+
 def publish_node(node: NodePublisher) -> None:
     """The example node, online with its description, state and health."""
     node.announce(DESCRIPTION, STATE, HEALTH)
@@ -50,20 +58,23 @@ async def test_entities_appear_and_follow_the_node(
     await set_up(hass, store_entry, has_node("entrance", "health"))
     await hass.async_block_till_done()
 
-    assert value(hass, store_entry, "entrance_people") == "3"
-    assert value(hass, store_entry, "entrance_zone_window_people") == "1"
-    assert value(hass, store_entry, "entrance_zone_counter_people") == "2"
-    assert value(hass, store_entry, "entrance_line_door_in") == "42"
-    assert value(hass, store_entry, "entrance_line_door_out") == "39"
-    assert value(hass, store_entry, "entrance_visitors_today") == "40"
-    assert value(hass, store_entry, "entrance_zone_window_dwell") == "18.4"
-    assert value(hass, store_entry, "entrance_camera") == "ok"
-    assert value(hass, store_entry, "entrance_queue_depth") == "0"
-    assert value(hass, store_entry, "entrance_connectivity", "binary_sensor") == "on"
-    assert value(hass, store_entry, "entrance_zone_window_occupied", "binary_sensor") == "on"
-    assert value(hass, store_entry, "store_people") == "3"
-    assert value(hass, store_entry, "store_footfall_in") == "42"
-    assert value(hass, store_entry, "store_rejected") == "0"
+    sensors = {
+        "entrance_people": "3",
+        "entrance_zone_window_people": "1",
+        "entrance_zone_counter_people": "2",
+        "entrance_line_door_in": "42",
+        "entrance_line_door_out": "39",
+        "entrance_visitors_today": "40",
+        "entrance_zone_window_dwell": "18.4",
+        "entrance_camera": "ok",
+        "entrance_queue_depth": "0",
+        "store_people": "3",
+        "store_footfall_in": "42",
+        "store_rejected": "0",
+    }
+    assert shown(hass, store_entry, sensors) == sensors
+    binary = {"entrance_connectivity": "on", "entrance_zone_window_occupied": "on"}
+    assert shown(hass, store_entry, binary, "binary_sensor") == binary
 
     names = {
         hass.states.get(entity_id(hass, store_entry, key)).name  # type: ignore[union-attr]
@@ -251,13 +262,16 @@ async def test_persona_groups_and_staff_sensors_follow_the_node(
         "focused_buyer": "20.0",
         "lingerer": "0.0",
     }
-    assert value(hass, store_entry, "entrance_groups_today") == "5"
-    assert value(hass, store_entry, "entrance_staff_visits_today") == "3"
-    assert value(hass, store_entry, "entrance_staff_now") == "1"
     # Who is in view now: a browser and a lingerer (a tie goes to the contract's order).
-    assert value(hass, store_entry, "entrance_persona_now") == "browser"
-    assert value(hass, store_entry, "entrance_zone_window_persona_now") == "lingerer"
-    assert value(hass, store_entry, "entrance_zone_counter_persona_now") == "browser"
+    sensors = {
+        "entrance_groups_today": "5",
+        "entrance_staff_visits_today": "3",
+        "entrance_staff_now": "1",
+        "entrance_persona_now": "browser",
+        "entrance_zone_window_persona_now": "lingerer",
+        "entrance_zone_counter_persona_now": "browser",
+    }
+    assert shown(hass, store_entry, sensors) == sensors
     registry = er.async_get(hass)
     for simulated_or_staff in ("group", "staff_like"):  # no sensor: never a shopper persona
         unique_id = f"{store_entry.entry_id}_entrance_persona_{simulated_or_staff}_today"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.contract import CONTRACT
-from custom_components.storefront.hub import EVENT_STOREFRONT
+from custom_components.storefront.hub import EVENT_STOREFRONT, StoreHub
 from tests.integration.conftest import (
     NodePublisher,
     device_of,
@@ -28,13 +29,28 @@ def crossing(seq: int, stream: str = "aaaa0000bbbb1111", **extra: Any) -> dict[s
     return {**CROSSING, "stream": stream, "seq": seq, "track": seq, **extra}
 
 
-async def test_each_event_fires_once_and_replays_are_dropped(
-    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
-) -> None:
-    fired: list[Event] = []
-    hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
+@pytest.fixture
+async def fired(hass: HomeAssistant) -> list[Event]:
+    """Every Storefront event Home Assistant fires in the test."""
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_STOREFRONT, events.append)
+    return events
+
+
+@pytest.fixture
+async def hub(hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher) -> StoreHub:
+    """The store, set up with the example node described."""
     node.publish("description", example("description"), retain=True)
-    hub = await set_up(hass, store_entry, has_node())
+    return await set_up(hass, store_entry, has_node())
+
+
+async def test_each_event_fires_once_and_replays_are_dropped(
+    hass: HomeAssistant,
+    store_entry: MockConfigEntry,
+    node: NodePublisher,
+    fired: list[Event],
+    hub: StoreHub,
+) -> None:
     heard: list[tuple[str, int]] = []
     hub.async_add_event_listener(lambda node_id, event: heard.append((node_id, event["seq"])))
 
@@ -77,12 +93,8 @@ async def test_each_event_fires_once_and_replays_are_dropped(
 
 
 async def test_malformed_event_is_refused_and_fires_nothing(
-    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+    hass: HomeAssistant, node: NodePublisher, fired: list[Event], hub: StoreHub
 ) -> None:
-    fired: list[Event] = []
-    hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
-    node.publish("description", example("description"), retain=True)
-    hub = await set_up(hass, store_entry, has_node())
     sideways = ("event/crossing", crossing(1, direction="sideways"))
     await publish_until(hass, node, lambda: hub.rejects.total, sideways)
     assert hub.rejects.by_kind["event_crossing"] >= 1
