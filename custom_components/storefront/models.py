@@ -349,6 +349,10 @@ class Snapshot:
         )
 
 
+def _message(view: NodeInfo | NodeCounts | NodeVitals | None) -> Message | None:
+    return None if view is None else view.message
+
+
 @dataclass(slots=True)
 class NodeData:
     """What the hub knows of one node; every value here passed the contract."""
@@ -363,17 +367,17 @@ class NodeData:
     @property
     def description(self) -> Message | None:
         """The description message as the node sent it."""
-        return None if self.info is None else self.info.message
+        return _message(self.info)
 
     @property
     def state(self) -> Message | None:
         """The state message as the node sent it."""
-        return None if self.counts is None else self.counts.message
+        return _message(self.counts)
 
     @property
     def health(self) -> Message | None:
         """The health message as the node sent it."""
-        return None if self.vitals is None else self.vitals.message
+        return _message(self.vitals)
 
     @property
     def snapshot_jpeg(self) -> bytes | None:
