@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import subprocess
 import time
@@ -16,14 +15,15 @@ import pytest
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront import identifiers
 from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.hub import StoreHub
 from storefront_dev.servers import Mosquitto
 from tests.edge.node_process import NodeProcess, write_config
+from tests.node_contract import example
 
 ROOT = "storefront"
 
@@ -140,6 +140,31 @@ def node(mqtt_broker: Mosquitto) -> Iterator[NodePublisher]:
     publisher.close()
 
 
+def entity_of(
+    hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor"
+) -> str | None:
+    """The id of one of the store's entities, by its key (its unique id after the entry's)."""
+    return er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{key}")
+
+
+def entity_state(
+    hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor"
+) -> str:
+    """What one of the store's entities shows now; "missing" while there is no such entity."""
+    entity = entity_of(hass, entry, key, domain)
+    state = hass.states.get(entity) if entity else None
+    return state.state if state else "missing"
+
+
+async def wait_for_value(
+    hass: HomeAssistant, entry: MockConfigEntry, key: str, within_s: float
+) -> str:
+    """Let Home Assistant run until the sensor shows a value (bounded); return it."""
+    no_value = ("missing", "unknown", "unavailable")
+    await wait_for(hass, lambda: entity_state(hass, entry, key) not in no_value, within_s)
+    return entity_state(hass, entry, key)
+
+
 NodeStarter = Callable[[dict[str, Any]], NodeProcess]
 
 
@@ -210,11 +235,6 @@ def has_node(node_id: str = "entrance", *parts: str) -> Callable[[StoreHub], boo
         return data is not None and all(getattr(data, part) is not None for part in parts)
 
     return ready
-
-
-def example(kind: str) -> dict[str, Any]:
-    """A copy of the contract's first example of a message kind."""
-    return copy.deepcopy(CONTRACT["definitions"][kind]["examples"][0])
 
 
 AsyncCallable = Callable[[], Coroutine[Any, Any, None]]

@@ -12,7 +12,6 @@ import requests
 import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN
@@ -23,7 +22,13 @@ from streamlit_app.config import Settings
 from streamlit_app.influxql import InfluxClient
 from tests.edge.conftest import write_clip
 from tests.edge.node_process import NodeProcess, walkway
-from tests.integration.conftest import NodeStarter, device_of, wait_for
+from tests.integration.conftest import (
+    NodeStarter,
+    device_of,
+    entity_state,
+    wait_for,
+    wait_for_value,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "e2e_node"
@@ -34,12 +39,6 @@ SHOPPER_PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
 def edge_node(start_node: NodeStarter, vtest_video: Path, tmp_path: Path) -> NodeProcess:
     clip = write_clip(vtest_video, tmp_path / "fast.avi", 0, 400, 40.0)
     return start_node(walkway(clip, node_id="walkway", name="Walkway camera", timezone="UTC"))
-
-
-def _state(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
-    entity = er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{key}")
-    state = hass.states.get(entity) if entity else None
-    return state.state if state else "missing"
 
 
 async def test_real_node_drives_the_entities(
@@ -65,9 +64,9 @@ async def test_real_node_drives_the_entities(
     seen: set[str] = set()
 
     def crossed_and_varied() -> bool:
-        seen.add(_state(hass, store_entry, "walkway_people"))
+        seen.add(entity_state(hass, store_entry, "walkway_people"))
         crossings = sum(
-            int(_state(hass, store_entry, f"walkway_line_door_{d}")) for d in ("in", "out")
+            int(entity_state(hass, store_entry, f"walkway_line_door_{d}")) for d in ("in", "out")
         )
         return len(seen - {"missing", "unavailable"}) >= 2 and crossings >= 1
 
@@ -82,14 +81,19 @@ async def test_real_node_drives_the_entities(
 
     # ... and the owner's persona sensors show them: today's counts add up to the node's.
     def persona_sensors_agree() -> bool:
-        shown = [_state(hass, store_entry, f"walkway_persona_{p}_today") for p in SHOPPER_PERSONAS]
+        shown = [
+            entity_state(hass, store_entry, f"walkway_persona_{p}_today") for p in SHOPPER_PERSONAS
+        ]
         return all(v.isdigit() for v in shown) and sum(map(int, shown)) == personas_counted()
 
     await wait_for(hass, persona_sensors_agree, within_s=30)
-    assert int(_state(hass, store_entry, "walkway_units_today")) >= 1
-    assert _state(hass, store_entry, "walkway_staff_now").isdigit()
-    assert _state(hass, store_entry, "walkway_persona_now") in ("none", *SHOPPER_PERSONAS)
-    assert _state(hass, store_entry, "walkway_zone_path_persona_now") in ("none", *SHOPPER_PERSONAS)
+    assert int(entity_state(hass, store_entry, "walkway_units_today")) >= 1
+    assert entity_state(hass, store_entry, "walkway_staff_now").isdigit()
+    assert entity_state(hass, store_entry, "walkway_persona_now") in ("none", *SHOPPER_PERSONAS)
+    assert entity_state(hass, store_entry, "walkway_zone_path_persona_now") in (
+        "none",
+        *SHOPPER_PERSONAS,
+    )
 
     # The export has the node's finished visits with their personas; the analyst app reads them.
     export_writer = store_entry.runtime_data.hub.export
@@ -106,8 +110,10 @@ async def test_real_node_drives_the_entities(
     assert set(found.mix["persona"]) <= set(SHOPPER_PERSONAS)
     assert found.mix["simulated"].sum() == 0
     assert not found.daily.empty
-    assert _state(hass, store_entry, "walkway_connectivity", "binary_sensor") == "on"
-    await wait_for(hass, lambda: _state(hass, store_entry, "walkway_camera") == "ok", within_s=30)
+    assert entity_state(hass, store_entry, "walkway_connectivity", "binary_sensor") == "on"
+    await wait_for(
+        hass, lambda: entity_state(hass, store_entry, "walkway_camera") == "ok", within_s=30
+    )
 
     # Home Assistant restarts: the counts come back as the node has them, not zero.
     before = hub.nodes["walkway"].state
@@ -115,15 +121,8 @@ async def test_real_node_drives_the_entities(
     door_in = before["counters"]["lines"]["door"]["in"]
     assert await hass.config_entries.async_unload(store_entry.entry_id)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    await wait_for(
-        hass,
-        lambda: (
-            _state(hass, store_entry, "walkway_line_door_in")
-            not in ("missing", "unavailable", "unknown")
-        ),
-        within_s=30,
-    )
-    assert int(_state(hass, store_entry, "walkway_line_door_in")) >= door_in
+    door_in_now = await wait_for_value(hass, store_entry, "walkway_line_door_in", within_s=30)
+    assert int(door_in_now) >= door_in
 
 
 async def test_reload_config_from_home_assistant(
@@ -157,9 +156,11 @@ async def test_reload_config_from_home_assistant(
     await wait_for(hass, lambda: zones() == ["path", "bench"], within_s=30)
     # The new zone's entities appear without reloading the integration.
     await wait_for(
-        hass, lambda: _state(hass, store_entry, "walkway_zone_bench_people") != "missing"
+        hass, lambda: entity_state(hass, store_entry, "walkway_zone_bench_people") != "missing"
     )
-    assert _state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") != "missing"
+    assert (
+        entity_state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") != "missing"
+    )
 
     config["zones"][1]["polygon"] = [[0, 0], [0.3, 0]]
     path.write_text(yaml.safe_dump(config))
@@ -177,7 +178,9 @@ async def test_reload_config_from_home_assistant(
     path.write_text(yaml.safe_dump(config))
     await hass.services.async_call(DOMAIN, "reload_config", {"device_id": device.id}, blocking=True)
     await wait_for(
-        hass, lambda: _state(hass, store_entry, "walkway_zone_bench_people") == "missing"
+        hass, lambda: entity_state(hass, store_entry, "walkway_zone_bench_people") == "missing"
     )
-    assert _state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") == "missing"
-    assert _state(hass, store_entry, "walkway_zone_path_people") != "missing"
+    assert (
+        entity_state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") == "missing"
+    )
+    assert entity_state(hass, store_entry, "walkway_zone_path_people") != "missing"
