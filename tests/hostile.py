@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from custom_components.storefront.contract import CONTRACT
+from tests.node_contract import EXAMPLES
 
 json_values = st.recursive(
     st.none()
@@ -43,7 +43,7 @@ def junk(max_bytes: int, max_depth: int) -> st.SearchStrategy[bytes]:
 
 def mutations(kind: str) -> st.SearchStrategy[bytes]:
     """The contract's example of `kind` with one field replaced by any JSON value, as text."""
-    example = CONTRACT["definitions"][kind]["examples"][0]
+    example = EXAMPLES[kind]
 
     def mutate(key: str, value: Any) -> bytes:
         changed = copy.deepcopy(example)

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from custom_components.storefront import contract
 from tests.hostile import bomb, junk, mutations
+from tests.node_contract import EXAMPLES
 
 DEFINITIONS = contract.CONTRACT["definitions"]
 KINDS = (*contract.JSON_KINDS, "availability")
-EXAMPLES = {kind: DEFINITIONS[kind]["examples"][0] for kind in contract.JSON_KINDS}
 
 
 def _numbers(value: Any) -> list[float]:

@@ -20,13 +20,13 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.storefront import device_trigger
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from tests.integration.conftest import NodePublisher, device_of, publish_until, wait_for
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
-CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
-VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
+CROSSING = EXAMPLES["event_crossing"]
+VISIT = EXAMPLES["event_visit"]
 
 
 def state(total: int, window: int, counter: int) -> dict[str, Any]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.diagnostics import async_get_config_entry_diagnostics
 from tests.integration.conftest import NodePublisher, has_node, set_up
-
-EXAMPLES = {k: CONTRACT["definitions"][k]["examples"][0] for k in ("description", "state")}
+from tests.node_contract import EXAMPLES
 
 
 async def test_diagnostics_show_nodes_and_rejections_but_not_the_shop(

@@ -13,12 +13,12 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from tests.integration.conftest import NodePublisher, publish_until, wait_for
 from tests.integration.test_device_triggers import _node_device
 from tests.integration.test_entities import DESCRIPTION, HEALTH, STATE, value
+from tests.node_contract import EXAMPLES
 
-IMPRESSION = CONTRACT["definitions"]["event_impression"]["examples"][0]
+IMPRESSION = EXAMPLES["event_impression"]
 ATTENTION_ONLY = ("watchers", "attention", "attraction", "conversion")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 from homeassistant.const import STATE_UNAVAILABLE
@@ -16,19 +17,26 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
-from tests.integration.conftest import NodePublisher, device_of, has_node, set_up, wait_for
+from tests.integration.conftest import (
+    NodePublisher,
+    device_of,
+    entity_of,
+    has_node,
+    set_up,
+    wait_for,
+)
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
-HEALTH = CONTRACT["definitions"]["health"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
+HEALTH = EXAMPLES["health"]
 PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")  # a real node's shoppers
 
 
 def entity_id(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
-    found = er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{key}")
+    found = entity_of(hass, entry, key, domain)
     assert found is not None, f"no {domain} entity for {key}"
     return found
 
@@ -46,9 +54,10 @@ def shown(
     return {key: value(hass, entry, key, domain) for key in keys}
 
 
-def publish_node(node: NodePublisher) -> None:
-    """The example node, online with its description, state and health."""
-    node.announce(DESCRIPTION, STATE, HEALTH)
+def publish_node(node: NodePublisher, state: dict[str, Any] | None = None) -> None:
+    """The example node, online with its description, state (the example's unless given) and
+    health."""
+    node.announce(DESCRIPTION, state or STATE, HEALTH)
 
 
 async def test_entities_appear_and_follow_the_node(

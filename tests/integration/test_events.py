@@ -9,20 +9,19 @@ import pytest
 from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.hub import EVENT_STOREFRONT, StoreHub
 from tests.integration.conftest import (
     NodePublisher,
     device_of,
-    example,
     has_node,
     publish_until,
     set_up,
     wait_for,
 )
+from tests.node_contract import EXAMPLES, example
 
-CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
-VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
+CROSSING = EXAMPLES["event_crossing"]
+VISIT = EXAMPLES["event_visit"]
 
 
 def crossing(seq: int, stream: str = "aaaa0000bbbb1111", **extra: Any) -> dict[str, Any]:

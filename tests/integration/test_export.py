@@ -20,16 +20,16 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN, EXPORT_UNREACHABLE_MINUTES
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.diagnostics import async_get_config_entry_diagnostics
 from storefront_dev.servers import Influxd, VictoriaMetrics
 from tests.integration.conftest import NodePublisher, publish_until, wait_for
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
-HEALTH = CONTRACT["definitions"]["health"]["examples"][0]
-CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
-VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
+HEALTH = EXAMPLES["health"]
+CROSSING = EXAMPLES["event_crossing"]
+VISIT = EXAMPLES["event_visit"]
 STREAM = "feed0000cafe1111"
 
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from custom_components.storefront import contract
 from custom_components.storefront.hub import StoreHub
 from tests.hostile import bomb, junk, mutations
+from tests.node_contract import EXAMPLES
 
 SUFFIXES = [
     "availability",
@@ -30,7 +31,7 @@ SUFFIXES = [
     "event/unknown",
 ]
 NODES = ["entrance", "Bad.Node", "x" * 40, ""]
-GOOD = {k: contract.CONTRACT["definitions"][k]["examples"][0] for k in ("state", "health")}
+GOOD = {k: EXAMPLES[k] for k in ("state", "health")}
 
 payloads = st.one_of(junk(max_bytes=300, max_depth=30_000), mutations("state"), mutations("health"))
 

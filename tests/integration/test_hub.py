@@ -10,13 +10,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
 from tests.integration.conftest import NodePublisher, has_node, set_up, wait_for
-
-EXAMPLES = {
-    kind: CONTRACT["definitions"][kind]["examples"][0]
-    for kind in ("description", "state", "health")
-}
+from tests.node_contract import EXAMPLES
 
 
 async def test_retained_node_data_reaches_the_hub(

@@ -18,14 +18,14 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.storefront import contract
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import NodePublisher, publish_until, wait_for
 from tests.integration.test_device_triggers import _node_device
 from tests.integration.test_entities import STATE, entity_id, value
+from tests.node_contract import EXAMPLES
 
-SHELF_EVENT = CONTRACT["definitions"]["event_shelf"]["examples"][0]
+SHELF_EVENT = EXAMPLES["event_shelf"]
 COFFEE = "entrance_shelf_coffee"
 
 

@@ -15,11 +15,11 @@ import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import ROOT, NodePublisher, wait_for
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 TILL = {"id": "till", "name": "Till", "polygon": [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]]}
 

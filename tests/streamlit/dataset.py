@@ -11,7 +11,6 @@ was written, never from the app or the dashboard.
 from __future__ import annotations
 
 import asyncio
-import copy
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import requests
 
-from custom_components.storefront.contract import CONTRACT, validate
+from custom_components.storefront.contract import validate
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
 from custom_components.storefront.policy import hour_bucket
@@ -37,10 +36,6 @@ PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
 OFFERS = ("winter_sale", "coffee_club")
 OFFER_TAGS = {"winter_sale": ("coats", "evening"), "coffee_club": ("coffee", "morning")}
 BATCH = 5000
-
-
-def example(kind: str) -> dict[str, Any]:
-    return copy.deepcopy(CONTRACT["definitions"][kind]["examples"][0])
 
 
 @dataclass(frozen=True)
