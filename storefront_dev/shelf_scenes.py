@@ -289,40 +289,27 @@ def _scene(
     return ShelfScene(name, seed=seed, shelf=shelf, products=items, **more)
 
 
+# A scene in which people pass and nothing on the shelf changes (the light or noise may).
+_still = functools.partial(_scene, changes=False)
+
+
 # Thresholds are chosen on these: one placement, one product mix, one seed.
 TUNING = (
     _scene("tune-changes", 11, (288, 290, 144, 44), ("box", "fruits"), 2),
-    _scene(
+    _still(
         "tune-light",
         12,
         (288, 290, 144, 44),
         ("box", "fruits"),
         2,
         light=(Light(200, 1.2), Light(500, 0.8)),
-        changes=False,
     ),
     _scene("tune-changes-a", 101, (150, 244, 132, 40), ("smarties", "ball"), 3),
     _scene("tune-changes-b", 102, (436, 340, 138, 42), ("fruits", "box"), 3),
     _scene("tune-changes-c", 103, (440, 150, 132, 40), ("box", "smarties"), 2),
-    _scene("tune-passing", 104, (150, 244, 132, 40), ("fruits", "smarties"), 3, changes=False),
-    _scene(
-        "tune-light-b",
-        105,
-        (436, 340, 138, 42),
-        ("smarties", "box"),
-        3,
-        light=THREE_STEPS,
-        changes=False,
-    ),
-    _scene(
-        "tune-noise",
-        106,
-        (440, 150, 132, 40),
-        ("ball", "fruits"),
-        2,
-        noise_sigma=6.0,
-        changes=False,
-    ),
+    _still("tune-passing", 104, (150, 244, 132, 40), ("fruits", "smarties"), 3),
+    _still("tune-light-b", 105, (436, 340, 138, 42), ("smarties", "box"), 3, light=THREE_STEPS),
+    _still("tune-noise", 106, (440, 150, 132, 40), ("ball", "fruits"), 2, noise_sigma=6.0),
 )
 
 # Figures are measured on these only: other seeds, product mixes and places on the frame. (The
@@ -333,19 +320,9 @@ SCORING = (
     _scene("score-changes-b", 202, (150, 148, 132, 40), ("box", "ball"), 3),
     _scene("score-changes-c", 203, (290, 436, 132, 44), ("smarties", "box"), 2),
     _scene("score-changes-d", 204, (6, 196, 132, 40), ("ball", "fruits"), 2),
-    _scene("score-passing", 205, (580, 388, 132, 40), ("box", "fruits"), 3, changes=False),
-    _scene(
-        "score-light",
-        206,
-        (150, 148, 132, 40),
-        ("fruits", "smarties"),
-        2,
-        light=THREE_STEPS,
-        changes=False,
-    ),
-    _scene(
-        "score-noise", 207, (290, 436, 132, 44), ("box", "ball"), 2, noise_sigma=6.0, changes=False
-    ),
+    _still("score-passing", 205, (580, 388, 132, 40), ("box", "fruits"), 3),
+    _still("score-light", 206, (150, 148, 132, 40), ("fruits", "smarties"), 2, light=THREE_STEPS),
+    _still("score-noise", 207, (290, 436, 132, 44), ("box", "ball"), 2, noise_sigma=6.0),
 )
 
 # The demo's second camera: a busy shelf, every change kept (seeded like the others).
