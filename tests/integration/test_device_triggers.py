@@ -23,22 +23,17 @@ from custom_components.storefront.const import DOMAIN
 from tests.integration.conftest import NodePublisher, device_of, publish_until, wait_for
 from tests.node_contract import EXAMPLES
 
-DESCRIPTION = EXAMPLES["description"]
-STATE = EXAMPLES["state"]
-CROSSING = EXAMPLES["event_crossing"]
-VISIT = EXAMPLES["event_visit"]
-
 
 def state(total: int, window: int, counter: int) -> dict[str, Any]:
     occupancy = {"total": total, "zones": {"window": window, "counter": counter}}
-    return {**STATE, "occupancy": occupancy}
+    return {**EXAMPLES["state"], "occupancy": occupancy}
 
 
 async def _node_device(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> str:
     node.publish("availability", "online", retain=True)
-    node.publish("description", DESCRIPTION, retain=True)
+    node.publish("description", EXAMPLES["description"], retain=True)
     node.publish("state", state(1, 1, 0), retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     registry = er.async_get(hass)
@@ -111,10 +106,10 @@ async def test_automations_run_on_what_the_node_publishes(
     seen: list[int] = []
     hub.async_add_event_listener(lambda _node, event: seen.append(event["seq"]))
 
-    first = {**CROSSING, "seq": 1, "direction": "in"}
+    first = {**EXAMPLES["event_crossing"], "seq": 1, "direction": "in"}
     await publish_until(hass, node, lambda: seen, ("event/crossing", first))
     await wait_for(hass, lambda: "in" in fired)
-    node.publish("event/crossing", {**CROSSING, "seq": 2, "direction": "out"})
+    node.publish("event/crossing", {**EXAMPLES["event_crossing"], "seq": 2, "direction": "out"})
     await wait_for(hass, lambda: "out_any_line" in fired)
     assert sorted(fired) == ["in", "out_any_line"]
 
@@ -188,7 +183,13 @@ async def test_persona_and_group_triggers_run_on_what_the_node_publishes(
     hub.async_add_event_listener(lambda _node, event: seen.append(event["seq"]))
 
     def visit(seq: int, persona: str, group_size: int = 1) -> dict[str, Any]:
-        return {**VISIT, "seq": seq, "track": seq, "persona": persona, "group_size": group_size}
+        return {
+            **EXAMPLES["event_visit"],
+            "seq": seq,
+            "track": seq,
+            "persona": persona,
+            "group_size": group_size,
+        }
 
     await publish_until(hass, node, lambda: seen, ("event/visit", visit(1, "lingerer")))
     await wait_for(hass, lambda: ("lingerer", "1") in fired and ("any_visit", "1") in fired)
@@ -201,10 +202,16 @@ async def test_persona_and_group_triggers_run_on_what_the_node_publishes(
     fired.clear()
     node.publish("event/visit", visit(3, "browser", group_size=2))
     node.publish("event/visit", visit(4, "browser", group_size=2))
-    node.publish("state", {**STATE, "counters": {**STATE["counters"], "groups": 6}}, retain=True)
+    node.publish(
+        "state",
+        {**EXAMPLES["state"], "counters": {**EXAMPLES["state"]["counters"], "groups": 6}},
+        retain=True,
+    )
     await wait_for(hass, lambda: ("group", "0") in fired and ("browser", "4") in fired)
     # The next state changes nothing about groups: the trigger fires once per group.
-    node.publish("state", {**state(2, 1, 1), "counters": {**STATE["counters"], "groups": 6}})
+    node.publish(
+        "state", {**state(2, 1, 1), "counters": {**EXAMPLES["state"]["counters"], "groups": 6}}
+    )
     await wait_for(
         hass, lambda: hass.states.get("sensor.entrance_camera_people_in_view").state == "2"
     )
