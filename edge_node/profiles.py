@@ -57,42 +57,25 @@ GENERIC = ModelProfile(
     line_margin=0.02,
 )
 
+# What calibration changed from the generic settings, per bundled detector.
 PROFILES: dict[str, ModelProfile] = {
     # tools/calibrate.py --model bundled --rate-hz 5, best on frames 0-399 (docs/accuracy.md)
-    "nanodet_g_person_int8": ModelProfile(
+    "nanodet_g_person_int8": replace(
+        GENERIC,
         score_threshold=0.5,
-        low_score_threshold=0.15,
         min_hits=2,
         max_lost_s=1.0,
         report_lost_s=0.3,
-        match_iou=0.2,
         stitch_gap_s=1.0,  # 1.5 was chosen; a stitch cannot reach past max_lost_s
-        stitch_distance=1.0,
         line_margin=0.01,
     ),
     # tools/calibrate.py --model ssdlite --rate-hz 5: stitching did not help this detector
-    "ssdlite_mobilenet_v2_person": ModelProfile(
-        score_threshold=0.3,
-        low_score_threshold=0.15,
-        min_hits=2,
-        max_lost_s=2.0,
-        report_lost_s=0.6,
-        match_iou=0.2,
-        stitch_gap_s=0.0,
-        stitch_distance=1.0,
-        line_margin=0.01,
+    "ssdlite_mobilenet_v2_person": replace(
+        GENERIC, score_threshold=0.3, min_hits=2, max_lost_s=2.0, stitch_gap_s=0.0, line_margin=0.01
     ),
     # tools/calibrate.py --model ssdlite-int8 --rate-hz 5
-    "ssdlite_mobilenet_v2_person_int8": ModelProfile(
-        score_threshold=0.3,
-        low_score_threshold=0.15,
-        min_hits=2,
-        max_lost_s=2.0,
-        report_lost_s=0.6,
-        match_iou=0.2,
-        stitch_gap_s=1.5,
-        stitch_distance=1.0,
-        line_margin=0.01,
+    "ssdlite_mobilenet_v2_person_int8": replace(
+        GENERIC, score_threshold=0.3, min_hits=2, max_lost_s=2.0, line_margin=0.01
     ),
 }
 

@@ -81,46 +81,52 @@ sync_venv() {  # sync_venv VENV LOCK STAMP: the lock's packages and the node, ed
   echo "$3" > "$1/.storefront-stamp"
 }
 
-install_venv() {
-  local want py
-  want=$(stamp_of "$lock")
-  if up_to_date "$venv" "$want"; then
-    echo "setup: .venv is up to date (stamp $want)"
-    return 0
-  fi
-  if [ ! -x "$venv/bin/uv" ] || ! python_is "$venv/bin/python" 3.14; then
-    py=$("$top/scripts/get_python.sh" | tail -n 1)
-    echo "setup: creating .venv with $py"
-    rm -rf "$venv"
-    "$py" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet "uv==$uv_version"
-  else
-    echo "setup: updating .venv to requirements/lock.txt"
-  fi
-  sync_venv "$venv" "$lock" "$want"
+venv_usable() {  # the main venv on Python 3.14, with the uv that set-up runs
+  [ -x "$venv/bin/uv" ] && python_is "$venv/bin/python" 3.14
 }
 
-install_edge_venv() {
-  local want py
-  want=$(stamp_of "$edge_lock")
-  if up_to_date "$edge_venv" "$want"; then
-    echo "setup: .venv-edge is up to date (stamp $want)"
+create_venv() {
+  local py
+  py=$("$top/scripts/get_python.sh" | tail -n 1)
+  echo "setup: creating .venv with $py"
+  rm -rf "$venv"
+  "$py" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet "uv==$uv_version"
+}
+
+edge_venv_usable() {
+  python_is "$edge_venv/bin/python" 3.11
+}
+
+create_edge_venv() {
+  local py
+  py=$(find_edge_python)
+  echo "setup: creating .venv-edge with $py"
+  rm -rf "$edge_venv"
+  "$venv/bin/uv" venv --quiet --python "$py" "$edge_venv"
+}
+
+# install_venv VENV LOCK USABLE CREATE: VENV synced to LOCK; made anew by CREATE unless USABLE
+# says the one there will do.
+install_venv() {
+  local name want
+  name=$(basename "$1")
+  want=$(stamp_of "$2")
+  if up_to_date "$1" "$want"; then
+    echo "setup: $name is up to date (stamp $want)"
     return 0
   fi
-  if ! python_is "$edge_venv/bin/python" 3.11; then
-    py=$(find_edge_python)
-    echo "setup: creating .venv-edge with $py"
-    rm -rf "$edge_venv"
-    "$venv/bin/uv" venv --quiet --python "$py" "$edge_venv"
+  if "$3"; then
+    echo "setup: updating $name to ${2#"$top"/}"
   else
-    echo "setup: updating .venv-edge to requirements/edge-lock.txt"
+    "$4"
   fi
-  sync_venv "$edge_venv" "$edge_lock" "$want"
+  sync_venv "$1" "$2" "$want"
 }
 
 install_debian_packages
-install_venv
-install_edge_venv
+install_venv "$venv" "$lock" venv_usable create_venv
+install_venv "$edge_venv" "$edge_lock" edge_venv_usable create_edge_venv
 "$top/scripts/fetch_assets.sh"
 if [ ! -f "$top/.assets/demo-shelf.truth.json" ]; then
   echo "setup: composing the demo's shelf clip into .assets/ (about a minute)"

@@ -114,33 +114,39 @@ def choose_ports() -> dict[str, int]:
     return ports
 
 
-def node_config(port: int) -> Path:
+def _demo_node(template: Path, stem: str, video: Path, port: int, **settings: Any) -> Path:
+    """A node of the demo: `template` with `settings` over it, playing `video` in a loop, on the
+    demo's broker, with an outbox of its own; written to `<stem>.yaml` in the demo's folder."""
     import yaml
 
-    config = yaml.safe_load((ROOT / "edge_node" / "example-config.yaml").read_text())
-    config["camera"]["source"] = str(ROOT / ".assets" / "vtest.avi")
+    config = yaml.safe_load(template.read_text()) | settings
+    config["camera"] = {"source": str(video), "loop": True}
     config["mqtt"] = {"host": "127.0.0.1", "port": port}
-    config["outbox"] = {"path": str(DEMO / "node.db")}
-    path = DEMO / "node.yaml"
+    config["outbox"] = {"path": str(DEMO / f"{stem}.db")}
+    path = DEMO / f"{stem}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def node_config(port: int) -> Path:
+    """The example configuration on vtest.avi."""
+    example = ROOT / "edge_node" / "example-config.yaml"
+    return _demo_node(example, "node", ROOT / ".assets" / "vtest.avi", port)
 
 
 def shelf_node_config(port: int) -> Path:
-    """The shelf clip's own layout (`.assets/demo-shelf.yaml`, written with the clip) as a
-    node of the demo: its id and name, the clip in a loop, the demo's broker, its own outbox."""
-    import yaml
-
-    config = yaml.safe_load((ROOT / ".assets" / "demo-shelf.yaml").read_text())
-    config["node_id"] = SHELF_NODE_ID
-    config["name"] = SHELF_NODE_NAME
-    config["timezone"] = TIMEZONE
-    config["camera"] = {"source": str(ROOT / ".assets" / "demo-shelf.avi"), "loop": True}
-    config["mqtt"] = {"host": "127.0.0.1", "port": port}
-    config["outbox"] = {"path": str(DEMO / "shelf-node.db")}
-    path = DEMO / "shelf-node.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+    """The shelf clip's own layout (`.assets/demo-shelf.yaml`, written with the clip), with the
+    demo's id, name and time zone for it."""
+    layout, clip = ROOT / ".assets" / "demo-shelf.yaml", ROOT / ".assets" / "demo-shelf.avi"
+    return _demo_node(
+        layout,
+        "shelf-node",
+        clip,
+        port,
+        node_id=SHELF_NODE_ID,
+        name=SHELF_NODE_NAME,
+        timezone=TIMEZONE,
+    )
 
 
 def _http_ok(url: str) -> bool:

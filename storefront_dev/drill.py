@@ -47,6 +47,7 @@ import paho.mqtt.client as mqtt  # noqa: E402
 import requests  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
+from custom_components.storefront.contract import EVENT_TYPES, NODE_TOPIC_KINDS  # noqa: E402
 from storefront_dev import demo  # noqa: E402
 from storefront_dev.demo_procs import Proc, Registry  # noqa: E402
 
@@ -56,17 +57,9 @@ NODES = (CAMERA, demo.SHELF_NODE_ID, SIMULATED)
 # The simulated node replays a Wednesday from before its lunch peak (local time) at five times
 # real speed: busy at any real hour, a few events a minute.
 SIMULATOR_ARGS = ("--start", "2026-03-04T11:45", "--speed", "5")
-EVENT_KINDS = ("crossing", "visit", "shelf", "impression")
-TOPICS: tuple[str, ...] = (
-    "availability",
-    "description",
-    "state",
-    "health",
-    "command",
-    "reply",
-    "snapshot",
-)
-TOPICS += tuple(f"event/{kind}" for kind in EVENT_KINDS)
+EVENT_KINDS = EVENT_TYPES
+# Every topic of a node's subtree, as the contract names them.
+TOPICS = (*NODE_TOPIC_KINDS, *(f"event/{kind}" for kind in EVENT_KINDS))
 Key = tuple[str, str, int]  # node, stream, seq
 
 

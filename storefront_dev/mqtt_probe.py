@@ -11,6 +11,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge_node.contract import VERSION
+
 
 class Probe:
     """Subscribes to a topic filter and keeps every message; de-duplicates events by seq."""
@@ -52,6 +54,32 @@ class Probe:
                 if topic.endswith(suffix):
                     return payload
         return None
+
+    def command(
+        self,
+        node: str,
+        name: str,
+        request_id: str,
+        args: dict[str, Any] | None = None,
+        *,
+        root: str = "storefront",
+        within_s: float = 30.0,
+    ) -> bytes:
+        """Send `node` a command, as Home Assistant does, and return its reply's payload."""
+        body: dict[str, Any] = {"schema": VERSION, "id": request_id, "command": name}
+        if args is not None:
+            body["args"] = args
+        self.client.publish(f"{root}/{node}/command", json.dumps(body), qos=1)
+        found: list[bytes] = []
+
+        def replied() -> bool:
+            reply = self.last(f"{node}/reply")
+            if reply is not None and json.loads(reply)["id"] == request_id:
+                found.append(reply)
+            return bool(found)
+
+        self.wait(replied, within_s)
+        return found[0]
 
     def seqs(self) -> list[int]:
         with self._lock:

@@ -27,6 +27,13 @@ order, kind one of "description", "state", "health", "event". The same seed give
 messages; a run starting later on the same day gives the same events with the same `seq` (the
 node's day is simulated from local midnight, and only what happens from `start_ts` on is
 yielded).
+
+Nodes a caller describes (`Store.of`) may also have link outages and moments at which a
+shopper is sure to be in view. During an outage a node publishes nothing: it goes "offline"
+(kind "availability", `{"ts", "online"}`: the broker's Last Will, then the node's "online"
+when its link is back), keeps counting, and its events wait in its queue; they come when the
+link is back, with their own time, followed by the node's state and a health report showing the
+queue it had to drain.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import datetime as dt
 import functools
 import hashlib
 import heapq
+import json
 import math
 import random
 from collections import Counter
@@ -244,6 +252,10 @@ class SimNode:
     synthetic: bool = True
     personas: bool = True  # the node classifies visits into personas
     title: str | None = None  # the description's name; default "Synthetic <layout> <n>"
+    outages: tuple[tuple[float, float], ...] = ()  # (from, until): the node's link is down
+    # Moments at which at least one shopper is in view (within opening hours): someone walks
+    # in a few minutes before each and stays past it.
+    present_at: tuple[float, ...] = ()
 
     @property
     def name(self) -> str:
@@ -460,10 +472,16 @@ def _plan_path(layout: Layout, persona: str, rng: random.Random) -> list[str]:
     return path
 
 
-def _plan_visit(
-    layout: Layout, persona: str, entered: float, closing_ts: float, rng: random.Random
+def _plan_visit(  # noqa: PLR0917 (one call site, in `NodeRun._arrive`)
+    layout: Layout,
+    persona: str,
+    entered: float,
+    closing_ts: float,
+    rng: random.Random,
+    stays_until: float = -math.inf,
 ) -> tuple[list[tuple[str, float, float]], float, tuple[float, float, bool, float] | None]:
-    """Zones with their times, the moment of leaving, and the display pass (if any)."""
+    """Zones with their times, the moment of leaving, and the display pass (if any). A shopper
+    who must still be in view at `stays_until` lingers in their last zone until after it."""
     zones = {zone.id: zone for zone in layout.zones}
     factor, _ = BEHAVIOUR[persona]
     display = None
@@ -498,14 +516,22 @@ def _plan_visit(
     for zone_id, seconds, gap in zip(path, dwell, gaps, strict=True):
         segments.append((zone_id, t, t + seconds))
         t += seconds + gap
+    if segments[-1][2] <= stays_until:
+        zone_id, since, until = segments[-1]
+        longer = stays_until - until + rng.uniform(60.0, 600.0)
+        segments[-1] = (zone_id, since, until + longer)
+        t += longer
     return segments, t, display
 
 
 # --- one node's run -------------------------------------------------------------------------
 
 # Order of things that happen at the same instant: a new day first, then the node's start, then
-# people leaving zones, leaving, entering, entering zones, the rest, and state and health last.
-DAY, START, ZONE_OUT, EXIT, ENTER, ZONE_IN, DISPLAY, SHELF, OPEN, RESTOCK, STATE, HEALTH = range(12)
+# people leaving zones, leaving, entering, entering zones, the rest, the link going down or
+# coming back, and state and health last.
+DAY, START, ZONE_OUT, EXIT, ENTER, ZONE_IN, DISPLAY, SHELF, OPEN, RESTOCK, LINK, STATE, HEALTH = (
+    range(13)
+)
 
 
 class NodeRun:
@@ -551,11 +577,23 @@ class NodeRun:
         self.state_pending = False  # a state after a change is scheduled
         self.state_dirty = False  # something changed since the last state
         self.skipped_frames = 0
+        self.offline = False  # the link is down: events wait in `queued`, nothing is published
+        self.queued: list[tuple[str, dict[str, Any]]] = []
         self._heap: list[tuple[float, int, int, str, Any]] = []
         self._pushed = 0
         self._out: list[tuple[str, dict[str, Any]]] = []
         self._push(_local_ts(first_day, 0, self.tz), DAY, "day", first_day)
         self._push(start_ts, START, "start", None)
+        previous = -math.inf
+        for down, up in node.outages:
+            if not previous < down < up or down <= start_ts < up:
+                raise ValueError(
+                    f"{node.node_id}: outage {down}..{up} must end after it begins, after the "
+                    "one before it, and not span the start of the run"
+                )
+            previous = up
+            self._push(down, LINK, "link_down", None)
+            self._push(up, LINK, "link_up", None)
 
     @property
     def _zone_ids(self) -> list[str]:
@@ -611,27 +649,38 @@ class NodeRun:
         closing_ts = self.closing_ts = _local_ts(day, hours[1], self.tz)
         rng = random.Random(f"{self.seed}:{self.node.index}:{day.isoformat()}")
         for arrival in _arrivals(self.node, day, rng):
-            size = _choose(rng, GROUP_SIZES)
-            persona = "group" if size > 1 else _choose(rng, SOLO_PERSONAS)
-            lags = [0.0]
-            for _ in range(size - 1):  # a group walks in one after the other
-                lags.append(lags[-1] + rng.uniform(0.5, 1.5))
-            segments, leave, display = _plan_visit(
-                self.layout, persona, arrival, closing_ts - lags[-1], rng
+            self._arrive(arrival, rng)
+        open_ts = _local_ts(day, hours[0], self.tz)
+        for moment in self.node.present_at:
+            # Drawn from a generator of its own: the rest of the day stays as it is.
+            own = random.Random(f"{self.seed}:{self.node.index}:{moment}:present")
+            arrival = moment - own.uniform(60.0, 300.0)
+            if open_ts <= arrival and moment < closing_ts:
+                self._arrive(arrival, own, stays_until=moment)
+
+    def _arrive(self, arrival: float, rng: random.Random, stays_until: float = -math.inf) -> None:
+        """A shopper, or a group, walks in at `arrival`: plan their visit and schedule it."""
+        size = _choose(rng, GROUP_SIZES)
+        persona = "group" if size > 1 else _choose(rng, SOLO_PERSONAS)
+        lags = [0.0]
+        for _ in range(size - 1):  # a group walks in one after the other
+            lags.append(lags[-1] + rng.uniform(0.5, 1.5))
+        segments, leave, display = _plan_visit(
+            self.layout, persona, arrival, self.closing_ts - lags[-1], rng, stays_until
+        )
+        for lag in lags:
+            self.tracks += 1
+            person = _Person(
+                track=self.tracks,
+                entered=arrival + lag,
+                left=leave + lag,
+                persona=persona,
+                group_size=size,
+                segments=[(z, a + lag, b + lag) for z, a, b in segments],
+                display=None if display is None else (display[0] + lag, *display[1:]),
+                leads=lag == lags[0],
             )
-            for lag in lags:
-                self.tracks += 1
-                person = _Person(
-                    track=self.tracks,
-                    entered=arrival + lag,
-                    left=leave + lag,
-                    persona=persona,
-                    group_size=size,
-                    segments=[(z, a + lag, b + lag) for z, a, b in segments],
-                    display=None if display is None else (display[0] + lag, *display[1:]),
-                    leads=lag == lags[0],
-                )
-                self._schedule(person, rng)
+            self._schedule(person, rng)
 
     def _schedule(self, person: _Person, rng: random.Random) -> None:
         self._push(person.entered, ENTER, "enter", person)
@@ -655,20 +704,21 @@ class NodeRun:
     # --- what people do -----------------------------------------------------------------
 
     def _event(self, ts: float, event_type: str, fields: dict[str, Any]) -> None:
+        out = self.queued if self.offline else self._out
         if self.numbered:
             # Events before `start_ts` are numbered too: a later start continues the same seq.
             self.seq += 1
             self.counters.last_seq = self.seq
             message = messages.event(self.stream, self.seq, ts, event_type, fields)
-            self._out.append(("event", message))
+            out.append(("event", message))
         elif ts >= self.start_ts:
-            self._out.append(("happening", {"ts": ts, "type": event_type, "fields": fields}))
+            out.append(("happening", {"ts": ts, "type": event_type, "fields": fields}))
         self._changed(ts)
 
     def _changed(self, ts: float) -> None:
         """Something a state message shows changed: publish state soon, if asked to."""
         gap = self.state_min_interval_s
-        if gap is None or ts < self.start_ts:
+        if gap is None or ts < self.start_ts or self.offline:
             return
         self.state_dirty = True
         if not self.state_pending:
@@ -819,7 +869,7 @@ class NodeRun:
             ts, self.counters, people, self.zone_people, stock, live=live, stream=stream
         )
 
-    def _health(self, ts: float) -> dict[str, Any]:
+    def _health(self, ts: float, queue: QueueStats | None = None) -> dict[str, Any]:
         rng = self.rng
         busy = bool(self.inside)
         fps = round(rng.uniform(9.6, 10.0), 2)
@@ -831,7 +881,7 @@ class NodeRun:
             inference_ms=round(rng.uniform(8.5, 11.5), 2),
             skipped_frames=min(self.skipped_frames, 10_000_000),
             camera="ok",
-            queue=QueueStats(depth=0, oldest_age_s=0.0, dropped=0, bytes=0),
+            queue=queue or QueueStats(depth=0, oldest_age_s=0.0, dropped=0, bytes=0),
             cpu_temp_c=round(rng.uniform(55, 62) if busy else rng.uniform(47, 52), 1),
             cpu_percent=round(rng.uniform(90, 140) if busy else rng.uniform(20, 40), 1),
             rss_mb=round(rng.uniform(170, 185), 1),
@@ -847,13 +897,14 @@ class NodeRun:
         self._push(self._next_tick(ts, self.health_every_s), HEALTH, "health", None)
 
     def _on_state(self, ts: float, _data: None) -> None:
-        self._out.append(("state", self._state(ts)))
+        if not self.offline:
+            self._out.append(("state", self._state(ts)))
         self._push(ts + self.state_every_s, STATE, "state", None)
 
     def _on_state_change(self, ts: float, _data: None) -> None:
         self.state_pending = False
-        if not self.state_dirty:
-            return  # a periodic state has said it all
+        if not self.state_dirty or self.offline:
+            return  # a periodic state has said it all, or the link is down
         assert self.state_min_interval_s is not None
         due = self.last_state + self.state_min_interval_s
         if ts < due:  # a periodic state came in between: not again so soon
@@ -863,5 +914,29 @@ class NodeRun:
         self._out.append(("state", self._state(ts)))
 
     def _on_health(self, ts: float, _data: None) -> None:
-        self._out.append(("health", self._health(ts)))
+        if not self.offline:
+            self._out.append(("health", self._health(ts)))
         self._push(ts + self.health_every_s, HEALTH, "health", None)
+
+    # --- the link -----------------------------------------------------------------------
+
+    def _on_link_down(self, ts: float, _data: None) -> None:
+        self.offline = True
+        self._out.append(("availability", {"ts": ts, "online": False}))
+
+    def _on_link_up(self, ts: float, _data: None) -> None:
+        """Back online: the events that waited (with their own time), then state and health,
+        the health showing the queue as the link found it."""
+        self.offline = False
+        self._out.append(("availability", {"ts": ts, "online": True}))
+        waiting = self.queued
+        queue = QueueStats(
+            depth=len(waiting),
+            oldest_age_s=round(ts - waiting[0][1]["ts"], 1) if waiting else 0.0,
+            dropped=0,
+            bytes=sum(len(json.dumps(message)) for _, message in waiting),
+        )
+        self._out += waiting
+        self.queued = []
+        self._out.append(("state", self._state(ts)))
+        self._out.append(("health", self._health(ts, queue)))

@@ -1,4 +1,5 @@
-"""The MQTT contract module for the edge node's tests, which run without Home Assistant.
+"""The MQTT contract module for the edge node's tests, which run without Home Assistant, and the
+contract's example messages every test starts from.
 
 `custom_components/storefront/contract.py` needs nothing but fastjsonschema, but importing it as
 `custom_components.storefront.contract` first runs the integration package's `__init__`, which
@@ -8,10 +9,12 @@ no Home Assistant), so they load the same file by its path.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_MODULE = ROOT / "custom_components" / "storefront" / "contract.py"
@@ -29,3 +32,15 @@ def _load() -> ModuleType:
 
 
 contract = sys.modules.get("storefront_contract") or _load()
+
+# The contract's first example of each message kind that has one: what tests start from.
+EXAMPLES: dict[str, Any] = {
+    kind: definition["examples"][0]
+    for kind, definition in contract.CONTRACT["definitions"].items()
+    if definition.get("examples")
+}
+
+
+def example(kind: str) -> dict[str, Any]:
+    """A copy of the contract's example of `kind`, free to change."""
+    return dict(copy.deepcopy(EXAMPLES[kind]))

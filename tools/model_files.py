@@ -13,11 +13,8 @@ SUMS = "SHA256SUMS"
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def unmatched_in_record(record: str, members: dict[str, bytes]) -> list[str]:

@@ -28,44 +28,39 @@ SIMULATED_PERSONA = "group"
 
 
 @dataclass(frozen=True, slots=True)
-class Zone:
-    """A zone of a node's view (people in it, dwell)."""
+class Named:
+    """Something a node's description lists: its id on the node and the owner's name for it."""
 
     id: str
     name: str
 
 
 @dataclass(frozen=True, slots=True)
-class Line:
+class Zone(Named):
+    """A zone of a node's view (people in it, dwell)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line(Named):
     """A counting line; crossings of an entrance line count as store footfall."""
 
-    id: str
-    name: str
     entrance: bool
 
 
 @dataclass(frozen=True, slots=True)
-class Display:
+class Display(Named):
     """A display zone in front of a shop window or screen (passers, watchers, attention)."""
 
-    id: str
-    name: str
-
 
 @dataclass(frozen=True, slots=True)
-class Product:
+class Product(Named):
     """A product on a shelf (its facings are watched apart)."""
 
-    id: str
-    name: str
-
 
 @dataclass(frozen=True, slots=True)
-class Shelf:
+class Shelf(Named):
     """A watched shelf area, with the products the owner listed on it."""
 
-    id: str
-    name: str
     products: tuple[Product, ...]
 
     @classmethod
@@ -354,6 +349,10 @@ class Snapshot:
         )
 
 
+def _message(view: NodeInfo | NodeCounts | NodeVitals | None) -> Message | None:
+    return None if view is None else view.message
+
+
 @dataclass(slots=True)
 class NodeData:
     """What the hub knows of one node; every value here passed the contract."""
@@ -368,17 +367,17 @@ class NodeData:
     @property
     def description(self) -> Message | None:
         """The description message as the node sent it."""
-        return None if self.info is None else self.info.message
+        return _message(self.info)
 
     @property
     def state(self) -> Message | None:
         """The state message as the node sent it."""
-        return None if self.counts is None else self.counts.message
+        return _message(self.counts)
 
     @property
     def health(self) -> Message | None:
         """The health message as the node sent it."""
-        return None if self.vitals is None else self.vitals.message
+        return _message(self.vitals)
 
     @property
     def snapshot_jpeg(self) -> bytes | None:

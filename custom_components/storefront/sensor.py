@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -63,6 +63,26 @@ PEOPLE = "people"
 PARALLEL_UPDATES = 0
 
 
+class _Today(TypedDict):
+    state_class: SensorStateClass
+    restore: bool
+
+
+class _PercentNow(TypedDict):
+    native_unit_of_measurement: str
+    state_class: SensorStateClass
+
+
+# A count since the node's local midnight: it only rises through the day, and its last value
+# shows across restarts until the node's state arrives.
+TODAY: _Today = {"state_class": SensorStateClass.TOTAL_INCREASING, "restore": True}
+# A share or a stock level as it is now.
+PERCENT_NOW: _PercentNow = {
+    "native_unit_of_measurement": PERCENTAGE,
+    "state_class": SensorStateClass.MEASUREMENT,
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class NodeSensorDescription(SensorEntityDescription):
     """A sensor of one node; set exactly one of `counts_fn` and `vitals_fn`."""
@@ -84,9 +104,8 @@ NODE_SENSORS: tuple[NodeSensorDescription, ...] = (
         key="visitors_today",
         translation_key="visitors_today",
         native_unit_of_measurement=PEOPLE,
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        **TODAY,
         counts_fn=lambda counts: counts.visits,
-        restore=True,
     ),
     NodeSensorDescription(
         key="fps",
@@ -164,12 +183,21 @@ def _zone_sensors(zone: Zone) -> list[NodeSensorDescription]:
     ]
 
 
-def _crossings(line_id: str, direction: Direction) -> Callable[[NodeCounts], StateType]:
+def _figure[T](
+    part: Callable[[NodeCounts], T | None], read: Callable[[T], StateType]
+) -> Callable[[NodeCounts], StateType]:
+    """A figure of one part of the node's counts (a line, a display, a shelf, the personas):
+    None while the node reports no such part."""
+
     def value(counts: NodeCounts) -> StateType:
-        line = counts.lines.get(line_id)
-        return None if line is None else line.of(direction)
+        found = part(counts)
+        return None if found is None else read(found)
 
     return value
+
+
+def _crossings(line_id: str, direction: Direction) -> Callable[[NodeCounts], StateType]:
+    return _figure(lambda counts: counts.lines.get(line_id), lambda line: line.of(direction))
 
 
 def _line_sensors(line: Line) -> list[NodeSensorDescription]:
@@ -179,22 +207,11 @@ def _line_sensors(line: Line) -> list[NodeSensorDescription]:
             translation_key=f"footfall_{direction}",
             translation_placeholders={"line": line.name},
             native_unit_of_measurement=PEOPLE,
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            restore=True,
+            **TODAY,
             counts_fn=_crossings(line.id, direction),
         )
         for direction in DIRECTIONS
     ]
-
-
-def _display_figure(
-    display_id: str, figure: Callable[[DisplayCounts], StateType]
-) -> Callable[[NodeCounts], StateType]:
-    def value(counts: NodeCounts) -> StateType:
-        figures = counts.displays.get(display_id)
-        return None if figures is None else figure(figures)
-
-    return value
 
 
 def _display_sensors(display: Display, info: NodeInfo) -> list[NodeSensorDescription]:
@@ -206,35 +223,33 @@ def _display_sensors(display: Display, info: NodeInfo) -> list[NodeSensorDescrip
             key=identifiers.display_key(display.id, what),
             translation_key=f"display_{what}",
             translation_placeholders={"display": display.name},
-            counts_fn=_display_figure(display.id, figure),
+            counts_fn=_figure(lambda counts: counts.displays.get(display.id), figure),
             **kw,  # type: ignore[arg-type]
         )
 
-    today = {"state_class": SensorStateClass.TOTAL_INCREASING, "restore": True}
-    share = {"native_unit_of_measurement": "%", "state_class": SensorStateClass.MEASUREMENT}
     sensors = [
-        sensor("passers", lambda d: d.passers, native_unit_of_measurement=PEOPLE, **today),
-        sensor("impressions", lambda d: d.impressions, native_unit_of_measurement=PEOPLE, **today),
+        sensor("passers", lambda d: d.passers, native_unit_of_measurement=PEOPLE, **TODAY),
+        sensor("impressions", lambda d: d.impressions, native_unit_of_measurement=PEOPLE, **TODAY),
     ]
     if info.attention:
         sensors += [
-            sensor("watchers", lambda d: d.watchers, native_unit_of_measurement=PEOPLE, **today),
+            sensor("watchers", lambda d: d.watchers, native_unit_of_measurement=PEOPLE, **TODAY),
             sensor(
                 "attention",
                 lambda d: round(d.attention_s, 1),
                 native_unit_of_measurement=UnitOfTime.SECONDS,
                 device_class=SensorDeviceClass.DURATION,
-                **today,
+                **TODAY,
             ),
-            sensor("attraction", lambda d: d.attraction, **share),
-            sensor("conversion", lambda d: d.conversion, **share),
+            sensor("attraction", lambda d: d.attraction, **PERCENT_NOW),
+            sensor("conversion", lambda d: d.conversion, **PERCENT_NOW),
         ]
     if info.mood:
         sensors.append(
             sensor(
                 "positive",
                 lambda d: None if d.positive is None else round(100 * d.positive, 1),
-                **share,
+                **PERCENT_NOW,
             )
         )
     return sensors
@@ -248,27 +263,17 @@ def _display_sensors(display: Display, info: NodeInfo) -> list[NodeSensorDescrip
 def _persona_figure(
     read: Callable[[PersonaCounts], StateType],
 ) -> Callable[[NodeCounts], StateType]:
-    def value(counts: NodeCounts) -> StateType:
-        return None if counts.personas is None else read(counts.personas)
-
-    return value
+    return _figure(lambda counts: counts.personas, read)
 
 
 def _shelf_figure(
-    shelf_id: str, figure: Callable[[ShelfStock], StateType]
+    shelf_id: str, read: Callable[[ShelfStock], StateType]
 ) -> Callable[[NodeCounts], StateType]:
-    def value(counts: NodeCounts) -> StateType:
-        stock = counts.stock.get(shelf_id)
-        return None if stock is None else figure(stock)
-
-    return value
+    return _figure(lambda counts: counts.stock.get(shelf_id), read)
 
 
 def _main_persona(zone_id: str | None) -> Callable[[NodeCounts], StateType]:
-    def value(counts: NodeCounts) -> StateType:
-        return None if counts.live is None else counts.live.main(zone_id)
-
-    return value
+    return _figure(lambda counts: counts.live, lambda live: live.main(zone_id))
 
 
 def _persona_sensors(info: NodeInfo) -> list[NodeSensorDescription]:
@@ -280,16 +285,14 @@ def _persona_sensors(info: NodeInfo) -> list[NodeSensorDescription]:
             key="units_today",
             translation_key="units_today",
             native_unit_of_measurement="units",
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            restore=True,
+            **TODAY,
             counts_fn=_persona_figure(lambda p: p.units),
         ),
         NodeSensorDescription(
             key="groups_today",
             translation_key="groups_today",
             native_unit_of_measurement="groups",
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            restore=True,
+            **TODAY,
             counts_fn=_persona_figure(lambda p: p.groups),
         ),
         NodeSensorDescription(
@@ -303,8 +306,7 @@ def _persona_sensors(info: NodeInfo) -> list[NodeSensorDescription]:
             key="staff_visits_today",
             translation_key="staff_visits_today",
             native_unit_of_measurement="visits",
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            restore=True,
+            **TODAY,
             counts_fn=_persona_figure(lambda p: p.staff_visits),
         ),
         NodeSensorDescription(
@@ -337,8 +339,7 @@ def _one_persona_sensors(persona: str) -> list[NodeSensorDescription]:
             key=identifiers.persona_key(persona, "today"),
             translation_key=f"persona_{persona}_today",
             native_unit_of_measurement="visits",
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            restore=True,
+            **TODAY,
             counts_fn=_persona_figure(lambda p: p.of(persona)),
         ),
         NodeSensorDescription(
@@ -362,8 +363,6 @@ def _product_level(product_id: str | None) -> Callable[[ShelfStock], StateType]:
 
 def _shelf_sensors(shelf: Shelf) -> list[NodeSensorDescription]:
     """Stock level of the shelf and of each product listed on it; takes and returns today."""
-    level = {"native_unit_of_measurement": "%", "state_class": SensorStateClass.MEASUREMENT}
-    today = {"state_class": SensorStateClass.TOTAL_INCREASING, "restore": True}
     place = {"shelf": shelf.name}
     sensors = [
         NodeSensorDescription(
@@ -372,7 +371,7 @@ def _shelf_sensors(shelf: Shelf) -> list[NodeSensorDescription]:
             translation_placeholders=place,
             suggested_display_precision=0,
             counts_fn=_shelf_figure(shelf.id, _product_level(None)),
-            **level,  # type: ignore[arg-type]
+            **PERCENT_NOW,
         ),
         NodeSensorDescription(
             key=identifiers.shelf_key(shelf.id, "taken"),
@@ -380,7 +379,7 @@ def _shelf_sensors(shelf: Shelf) -> list[NodeSensorDescription]:
             translation_placeholders=place,
             native_unit_of_measurement="products",
             counts_fn=_shelf_figure(shelf.id, lambda s: s.taken),
-            **today,  # type: ignore[arg-type]
+            **TODAY,
         ),
         NodeSensorDescription(
             key=identifiers.shelf_key(shelf.id, "returned"),
@@ -388,7 +387,7 @@ def _shelf_sensors(shelf: Shelf) -> list[NodeSensorDescription]:
             translation_placeholders=place,
             native_unit_of_measurement="products",
             counts_fn=_shelf_figure(shelf.id, lambda s: s.returned),
-            **today,  # type: ignore[arg-type]
+            **TODAY,
         ),
     ]
     sensors += [
@@ -398,7 +397,7 @@ def _shelf_sensors(shelf: Shelf) -> list[NodeSensorDescription]:
             translation_placeholders={**place, "product": product.name},
             suggested_display_precision=0,
             counts_fn=_shelf_figure(shelf.id, _product_level(product.id)),
-            **level,  # type: ignore[arg-type]
+            **PERCENT_NOW,
         )
         for product in shelf.products
     ]

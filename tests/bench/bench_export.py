@@ -22,16 +22,16 @@ from typing import Any
 import aiohttp
 import requests
 
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.influx import InfluxTarget
 from custom_components.storefront.points import PointMaker
 from custom_components.storefront.spool import Spool
 from custom_components.storefront.writer import InfluxWriter
 from storefront_dev.servers import Influxd
+from tests.node_contract import EXAMPLES
 
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
-CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
-VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
+STATE = EXAMPLES["state"]
+CROSSING = EXAMPLES["event_crossing"]
+VISIT = EXAMPLES["event_visit"]
 NODES = [f"node{i:02d}" for i in range(10)]
 
 

@@ -3,7 +3,6 @@ with a message that names the offending field."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from custom_components.storefront import contract
+from tests.node_contract import example
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL_MD = ROOT / "docs" / "protocol.md"
@@ -51,7 +51,7 @@ def test_protocol_doc_examples_validate(kind: str, body: str) -> None:
 
 
 def _mutated(kind: str, change: Any) -> Any:
-    value = copy.deepcopy(DEFINITIONS[kind]["examples"][0])
+    value = example(kind)
     change(value)
     return value
 

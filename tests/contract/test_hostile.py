@@ -15,14 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custom_components.storefront import contract
+from tests.hostile import bomb, junk, mutations
+from tests.node_contract import EXAMPLES
 
 DEFINITIONS = contract.CONTRACT["definitions"]
 KINDS = (*contract.JSON_KINDS, "availability")
-EXAMPLES = {kind: DEFINITIONS[kind]["examples"][0] for kind in contract.JSON_KINDS}
-
-
-def _bomb(depth: int, opener: str = "[", closer: str = "]") -> bytes:
-    return (opener * depth + closer * depth).encode()
 
 
 def _numbers(value: Any) -> list[float]:
@@ -57,11 +54,11 @@ def _outcome(kind: str, payload: bytes) -> Any:
 @pytest.mark.parametrize(
     "payload",
     [
-        _bomb(32_000),
-        _bomb(30_000, "{", "}"),
+        bomb(32_000),
+        bomb(30_000, "{", "}"),
         b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
         b"[" * 60_000,  # never closed
-        b'{"schema": 1, "args": ' + _bomb(20) + b"}",
+        b'{"schema": 1, "args": ' + bomb(20) + b"}",
     ],
     ids=["array-bomb", "brace-bomb", "object-bomb", "unclosed", "bomb-in-field"],
 )
@@ -110,48 +107,14 @@ def test_a_long_unknown_field_is_reported_short() -> None:
     assert len(str(caught.value)) < 400
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**80), 2**80)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=30),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=5)
-    ),
-    max_leaves=30,
+mutated = st.sampled_from(contract.JSON_KINDS).flatmap(
+    lambda kind: st.tuples(st.just(kind), mutations(kind))
 )
-
-
-def _mutate(kind: str, key: str, value: Any) -> bytes:
-    message = copy.deepcopy(EXAMPLES[kind])
-    message[key] = value
-    return json.dumps(message, allow_nan=True).encode()
-
-
-mutations = st.sampled_from(contract.JSON_KINDS).flatmap(
-    lambda kind: st.tuples(
-        st.just(kind),
-        st.builds(
-            lambda key, value, k=kind: _mutate(k, key, value),
-            st.sampled_from(sorted(EXAMPLES[kind])),
-            json_values,
-        ),
-    )
-)
-junk = st.tuples(
-    st.sampled_from(KINDS),
-    st.one_of(
-        st.binary(max_size=400),
-        st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
-        json_values.map(lambda v: json.dumps(v, allow_nan=True).encode()),
-        st.integers(1, 5000).map(_bomb),
-    ),
-)
+anything = st.tuples(st.sampled_from(KINDS), junk(max_bytes=400, max_depth=5000))
 
 
 @settings(max_examples=600, deadline=None)
-@given(case=st.one_of(mutations, junk))
+@given(case=st.one_of(mutated, anything))
 def test_nothing_but_contract_errors_escape(case: tuple[str, bytes]) -> None:
     kind, payload = case
     _outcome(kind, payload)

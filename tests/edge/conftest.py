@@ -1,14 +1,19 @@
-"""Edge fixtures: short clips cut from the real footage."""
+"""Edge fixtures: short clips cut from the real footage, a broker of the test's own, and the
+real node started on them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import pytest
 
+from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
+from tests.edge.node_process import NodeProcess, Walkway, write_config
+from tests.edge.node_process import walkway as walkway_config
 
 
 def write_clip(
@@ -67,3 +72,53 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def probe_at() -> Iterator[Callable[..., Probe]]:
+    """Probes that are closed whatever the test's outcome (no thread outlives a test)."""
+    opened: list[Probe] = []
+
+    def open_probe(port: int, client_id: str = "probe") -> Probe:
+        probe = Probe(port, topic="storefront/#", client_id=client_id)
+        opened.append(probe)
+        assert probe.subscribed.wait(10)  # or it could miss what a node publishes at once
+        return probe
+
+    yield open_probe
+    for probe in opened:
+        probe.close()
+
+
+@pytest.fixture
+def start_node(tmp_path: Path) -> Iterator[Callable[[Path], NodeProcess]]:
+    """Start the real node on a configuration; every node started is stopped after the test."""
+    started: list[NodeProcess] = []
+
+    def start(config: Path) -> NodeProcess:
+        node = NodeProcess(config, tmp_path / "node.log")
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        node.stop()
+
+
+@pytest.fixture
+def walkway(
+    broker: Mosquitto,
+    fast_vtest: Path,
+    tmp_path: Path,
+    start_node: Callable[[Path], NodeProcess],
+    probe_at: Callable[..., Probe],
+) -> Callable[..., Walkway]:
+    """Start node `cam1` on ten seconds of real walkway traffic, a probe listening from before;
+    keyword arguments go into its configuration. (Called in the test: the sockets open there.)"""
+
+    def start(**extra: Any) -> Walkway:
+        probe = probe_at(broker.port)
+        config = write_config(tmp_path, broker.port, walkway_config(fast_vtest, **extra))
+        return Walkway(probe, config, start_node(config))
+
+    return start

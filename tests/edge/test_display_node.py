@@ -4,13 +4,12 @@ by the contract with attention off (the default) and on, and the offer on screen
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from storefront_dev.servers import Mosquitto
-from tests.edge.test_node import probe_at, start_node, write_config  # noqa: F401
+from tests.edge.node_process import Walkway, reply
 from tests.node_contract import contract
 
 WALKWAY = [[0.0, 0.3], [1.0, 0.3], [1.0, 1.0], [0.0, 1.0]]
@@ -21,43 +20,22 @@ def _impressions(probe: Any) -> list[dict[str, Any]]:
     return [contract.parse("event_impression", json.dumps(e).encode()) for e in events]
 
 
-def _command(probe: Any, request_id: str, args: dict[str, Any]) -> dict[str, Any]:
-    body = {"schema": 1, "id": request_id, "command": "now_showing", "args": args}
-    probe.client.publish("storefront/cam1/command", json.dumps(body), qos=1)
-
-    def replied() -> bool:
-        reply = probe.last("cam1/reply")
-        return reply is not None and json.loads(reply)["id"] == request_id
-
-    probe.wait(replied, within_s=30)
-    return contract.parse("reply", probe.last("cam1/reply") or b"")
-
-
 @pytest.mark.parametrize("attention", [False, True], ids=["default", "attention"])
 def test_node_publishes_impressions_with_the_offer_on_screen(
-    broker: Mosquitto,
-    fast_vtest: Path,
-    tmp_path: Path,
-    start_node: Any,  # noqa: F811
-    probe_at: Any,  # noqa: F811
-    attention: bool,
+    walkway: Callable[..., Walkway], attention: bool
 ) -> None:
-    probe = probe_at(broker.port)
-    config = write_config(
-        tmp_path,
-        fast_vtest,
-        broker.port,
+    probe, _, node = walkway(
         displays=[{"id": "window", "name": "Window", "polygon": WALKWAY}],
         features={"attention": attention, "mood": attention},
         audience={"dwell_s": 1.0},
     )
-    node = start_node(config)
     probe.wait(lambda: len(_impressions(probe)) >= 2, within_s=120)
 
-    refused = _command(probe, "show0", {"display": "nowhere", "offer": "spring"})
+    refused = reply(probe, "show0", "now_showing", {"display": "nowhere", "offer": "spring"})
     assert refused["ok"] is False
     assert "args.display" in refused["error"]
-    assert _command(probe, "show1", {"display": "window", "offer": "spring"})["ok"] is True
+    shown = reply(probe, "show1", "now_showing", {"display": "window", "offer": "spring"})
+    assert shown["ok"] is True
     shown_from = len(_impressions(probe))
     probe.wait(
         lambda: any(i["offer"] == "spring" for i in _impressions(probe)[shown_from:]),

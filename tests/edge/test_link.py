@@ -16,9 +16,9 @@ from edge_node.link import Link, parse_command
 from edge_node.outbox import EventQueue
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto, free_port
-from tests.node_contract import contract
+from tests.node_contract import EXAMPLES, contract
 
-STATE = contract.CONTRACT["definitions"]["state"]["examples"][0]
+STATE = EXAMPLES["state"]
 
 
 def _link(

@@ -23,7 +23,7 @@ from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from storefront_dev.simulator import LiveSimulation, parse_start
 from storefront_dev.synthetic import Store
-from tests.edge.test_node import NodeProcess, write_config
+from tests.edge.node_process import NodeProcess, reply, walkway, write_config
 from tests.node_contract import contract
 
 # Fields only one side has, and why; anything else must be on both sides or on neither.
@@ -50,17 +50,6 @@ def _collect(probe: Probe, node_id: str) -> Kinds:
     return found
 
 
-def _command(probe: Probe, base: str, name: str, request_id: str) -> None:
-    body = json.dumps({"schema": contract.VERSION, "id": request_id, "command": name})
-    probe.client.publish(f"{base}/command", body, qos=1)
-
-    def replied() -> bool:
-        reply = probe.last(f"{base.split('/', 1)[1]}/reply")
-        return reply is not None and json.loads(reply)["id"] == request_id
-
-    probe.wait(replied, within_s=30)
-
-
 @pytest.fixture
 def probe_on() -> Iterator[Any]:
     opened: list[Probe] = []
@@ -79,16 +68,16 @@ def probe_on() -> Iterator[Any]:
 def _real_node(broker: Mosquitto, video: Path, tmp_path: Path, probe_on: Any) -> Kinds:
     probe = probe_on(broker.port, "storefront/#")
     display = {"id": "window", "name": "Window", "polygon": [[0, 0], [0.3, 0], [0.3, 0.3]]}
-    config = write_config(tmp_path, video, broker.port, displays=[display])
+    config = write_config(tmp_path, broker.port, walkway(video, displays=[display]))
     node = NodeProcess(config, tmp_path / "node.log")
     try:
         probe.wait(lambda: len(probe.seqs()) >= 3, within_s=90)
         for event in ("crossing", "visit"):  # the footage loops: both come, in time
             probe.wait(lambda e=event: probe.last(f"cam1/event/{e}") is not None, within_s=120)
         probe.wait(lambda: probe.last("cam1/health") is not None, within_s=30)
-        _command(probe, "storefront/cam1", "snapshot", "snap1")
+        reply(probe, "snap1", "snapshot")
         probe.wait(lambda: probe.last("cam1/snapshot") is not None)
-        _command(probe, "storefront/cam1", "reset_counters", "reset1")
+        reply(probe, "reset1", "reset_counters")
     finally:
         assert node.stop() == 0
     probe.wait(lambda: probe.last("cam1/availability") == b"offline")
@@ -116,7 +105,7 @@ def _simulated_node(broker: Mosquitto, probe_on: Any) -> Kinds:
             return seen >= set(kinds)
 
         probe.wait(all_events, within_s=60)
-        _command(probe, f"{root}/sim-2", "reset_counters", "reset1")
+        reply(probe, "reset1", "reset_counters", node="sim-2", root=root)
     finally:
         stop.set()
         worker.join(30)

@@ -9,105 +9,22 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
-import pytest
 import yaml
 
 from edge_node.detect import Detector
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
+from tests.edge.node_process import NodeProcess, Walkway, reply, state_of
 from tests.node_contract import contract
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def write_config(tmp_path: Path, video: Path, port: int, **extra: Any) -> Path:
-    config = {
-        "node_id": "cam1",
-        "name": "Walkway",
-        "timezone": "Europe/London",
-        "camera": {"source": str(video), "loop": True},
-        "zones": [
-            {"id": "path", "name": "Path", "polygon": [[0, 0.25], [1, 0.25], [1, 0.75], [0, 0.75]]}
-        ],
-        "lines": [{"id": "door", "name": "Door", "start": [0.42, 0.0], "end": [0.42, 1.0]}],
-        "mqtt": {
-            "host": "127.0.0.1",
-            "port": port,
-            "health_interval_s": 1,
-            "state_interval_s": 2,
-            "reconnect_max_s": 1,
-        },
-        "outbox": {"path": str(tmp_path / "node.db")},
-        **extra,
-    }
-    path = tmp_path / "node.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-class NodeProcess:
-    def __init__(self, config: Path, log: Path) -> None:
-        self.log = log
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "edge_node", "run", "--config", str(config)],
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env=env,
-        )
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            return self.process.wait(15)
-        return int(self.process.returncode)
-
-
-@pytest.fixture
-def probe_at() -> Iterator[Any]:
-    """Probes that are closed whatever the test's outcome (no thread outlives a test)."""
-    opened: list[Probe] = []
-
-    def open_probe(port: int, client_id: str = "probe") -> Probe:
-        probe = Probe(port, topic="storefront/#", client_id=client_id)
-        opened.append(probe)
-        assert probe.subscribed.wait(10)  # or it could miss what a node publishes at once
-        return probe
-
-    yield open_probe
-    for probe in opened:
-        probe.close()
-
-
-@pytest.fixture
-def start_node(tmp_path: Path) -> Iterator[Any]:
-    started: list[NodeProcess] = []
-
-    def start(config: Path) -> NodeProcess:
-        node = NodeProcess(config, tmp_path / "node.log")
-        started.append(node)
-        return node
-
-    yield start
-    for node in started:
-        node.stop()
+Start = Callable[..., Walkway]
 
 
 def _next_seq(database: Path) -> int:
@@ -116,20 +33,10 @@ def _next_seq(database: Path) -> int:
     return int(row[0]) if row else 1
 
 
-def state_of(probe: Probe) -> dict[str, Any]:
-    return contract.parse("state", probe.last("cam1/state") or b"")
-
-
 def test_node_publishes_by_the_contract_and_survives_sigkill(
-    broker: Mosquitto,
-    fast_vtest: Path,
-    tmp_path: Path,
-    start_node: Any,
-    probe_at: Any,
+    walkway: Start, start_node: Callable[[Path], NodeProcess]
 ) -> None:
-    probe = probe_at(broker.port)
-    config = write_config(tmp_path, fast_vtest, broker.port)
-    node = start_node(config)
+    probe, config, node = walkway()
     probe.wait(lambda: len(probe.seqs()) >= 3, within_s=60)
     before_kill = state_of(probe)
     node.kill()  # power cut: the Last Will says offline
@@ -179,32 +86,11 @@ def test_node_publishes_by_the_contract_and_survives_sigkill(
     assert health["fps"] > 0
 
 
-def test_commands_snapshot_reset_and_bad_reload(
-    broker: Mosquitto,
-    fast_vtest: Path,
-    tmp_path: Path,
-    start_node: Any,
-    probe_at: Any,
-) -> None:
-    probe = probe_at(broker.port)
-    config = write_config(tmp_path, fast_vtest, broker.port)
-    start_node(config)
+def test_commands_snapshot_reset_and_bad_reload(walkway: Start, tmp_path: Path) -> None:
+    probe, config, _ = walkway()
     probe.wait(lambda: len(probe.seqs()) >= 2, within_s=60)
 
-    def command(name: str, request_id: str, **args: Any) -> dict[str, Any]:
-        body = json.dumps(
-            {"schema": 1, "id": request_id, "command": name, **({"args": args} if args else {})}
-        )
-        probe.client.publish("storefront/cam1/command", body, qos=1)
-
-        def replied() -> bool:
-            reply = probe.last("cam1/reply")
-            return reply is not None and json.loads(reply)["id"] == request_id
-
-        probe.wait(replied, within_s=20)
-        return contract.parse("reply", probe.last("cam1/reply") or b"")
-
-    assert command("snapshot", "snap1")["ok"] is True
+    assert reply(probe, "snap1", "snapshot")["ok"] is True
     probe.wait(lambda: probe.last("cam1/snapshot") is not None)
     snapshot = contract.parse("snapshot", probe.last("cam1/snapshot") or b"")
     image = cv2.imdecode(
@@ -220,7 +106,7 @@ def test_commands_snapshot_reset_and_bad_reload(
         cv2.imwrite(str(tmp_path / "snapshot.png"), image)
     assert found == [], f"see {tmp_path / 'snapshot.png'}"
 
-    assert command("reset_counters", "reset1")["ok"] is True
+    assert reply(probe, "reset1", "reset_counters")["ok"] is True
     probe.wait(
         lambda: (
             state_of(probe)["counters"]["visits"] == 0
@@ -229,9 +115,9 @@ def test_commands_snapshot_reset_and_bad_reload(
     )
 
     config.write_text(config.read_text().replace("node_id: cam1", "node_id: Bad Id"))
-    reply = command("reload_config", "reload1")
-    assert reply["ok"] is False
-    assert "node_id" in (reply["error"] or "")
+    reloaded = reply(probe, "reload1", "reload_config")
+    assert reloaded["ok"] is False
+    assert "node_id" in (reloaded["error"] or "")
     # The node keeps running on its old configuration.
     health_before = probe.last("cam1/health")
     probe.wait(lambda: probe.last("cam1/health") != health_before)
@@ -241,9 +127,9 @@ def test_commands_snapshot_reset_and_bad_reload(
     seen = max(probe.seqs())
     probe.wait(lambda: max(probe.seqs()) > seen, within_s=60)
     stream = state_of(probe)["stream"]
-    assert command("replay", "replay0", stream="0" * 16, from_seq=1)["ok"] is False
+    assert reply(probe, "replay0", "replay", {"stream": "0" * 16, "from_seq": 1})["ok"] is False
     duplicates = probe.duplicates
-    assert command("replay", "replay1", stream=stream, from_seq=1)["ok"] is True
+    assert reply(probe, "replay1", "replay", {"stream": stream, "from_seq": 1})["ok"] is True
     probe.wait(lambda: probe.duplicates >= duplicates + seen, within_s=30)
     health = contract.parse("health", probe.last("cam1/health") or b"")
     probe.wait(lambda: json.loads(probe.last("cam1/health") or b"{}").get("rejected_commands"))
@@ -258,37 +144,13 @@ def test_commands_snapshot_reset_and_bad_reload(
         assert b"\xff\xd8\xff" not in payload, topic  # a raw JPEG
 
 
-def test_snapshots_can_be_switched_off(
-    broker: Mosquitto,
-    fast_vtest: Path,
-    tmp_path: Path,
-    start_node: Any,
-    probe_at: Any,
-) -> None:
-    probe = probe_at(broker.port)
-    config = write_config(tmp_path, fast_vtest, broker.port, privacy={"snapshots": False})
-    start_node(config)
+def test_snapshots_can_be_switched_off(walkway: Start) -> None:
+    probe, _, _ = walkway(privacy={"snapshots": False})
     probe.wait(lambda: probe.last("cam1/health") is not None, within_s=60)
-    body = json.dumps({"schema": 1, "id": "s1", "command": "snapshot"})
-    probe.client.publish("storefront/cam1/command", body, qos=1)
-    probe.wait(lambda: probe.last("cam1/reply") is not None)
-    reply = contract.parse("reply", probe.last("cam1/reply") or b"")
-    assert reply["ok"] is False
-    assert "snapshots are disabled" in (reply["error"] or "")
+    refused = reply(probe, "s1", "snapshot")
+    assert refused["ok"] is False
+    assert "snapshots are disabled" in (refused["error"] or "")
     assert probe.last("cam1/snapshot") is None
-
-
-def _send(probe: Probe, request_id: str, name: str, **fields: Any) -> dict[str, Any]:
-    """Publish one command and return the node's reply to it (contract-checked)."""
-    body = json.dumps({"schema": 1, "id": request_id, "command": name, **fields})
-    probe.client.publish("storefront/cam1/command", body, qos=1)
-
-    def replied() -> bool:
-        reply = probe.last("cam1/reply")
-        return reply is not None and json.loads(reply)["id"] == request_id
-
-    probe.wait(replied, within_s=20)
-    return contract.parse("reply", probe.last("cam1/reply") or b"")
 
 
 def _described_zones(probe: Probe) -> list[str]:
@@ -297,23 +159,17 @@ def _described_zones(probe: Probe) -> list[str]:
 
 
 def test_set_layout_is_applied_saved_and_survives_a_restart(
-    broker: Mosquitto,
-    fast_vtest: Path,
-    tmp_path: Path,
-    start_node: Any,
-    probe_at: Any,
+    walkway: Start, start_node: Callable[[Path], NodeProcess], tmp_path: Path
 ) -> None:
-    probe = probe_at(broker.port)
-    config = write_config(tmp_path, fast_vtest, broker.port)
+    probe, config, node = walkway()
     installer_yaml = config.read_text()
-    node = start_node(config)
     probe.wait(lambda: probe.last("cam1/health") is not None, within_s=60)
     hall = {"id": "hall", "name": "Hall", "polygon": [[0, 0.2], [1, 0.2], [1, 1], [0, 1]]}
     door = {"id": "door", "name": "Door", "start": [0.42, 1.0], "end": [0.42, 0.0]}
     layout = {"version": 1, "zones": [hall], "lines": [door], "displays": []}
 
-    reply = _send(probe, "layout1", "set_layout", args={"layout": layout})
-    assert reply["ok"] is True, reply["error"]
+    applied = reply(probe, "layout1", "set_layout", {"layout": layout})
+    assert applied["ok"] is True, applied["error"]
     probe.wait(lambda: _described_zones(probe) == ["hall"])
     # The new zone counts the people walking through it.
     probe.wait(lambda: state_of(probe)["occupancy"]["zones"].get("hall", 0) >= 1, within_s=60)
@@ -322,7 +178,7 @@ def test_set_layout_is_applied_saved_and_survives_a_restart(
     assert config.read_text() == installer_yaml  # the installer's file is left as written
 
     zero = {**door, "end": door["start"]}
-    refused = _send(probe, "layout2", "set_layout", args={"layout": {**layout, "lines": [zero]}})
+    refused = reply(probe, "layout2", "set_layout", {"layout": {**layout, "lines": [zero]}})
     assert refused["ok"] is False
     assert "lines[0] 'door': start and end are the same point" in (refused["error"] or "")
     assert yaml.safe_load((tmp_path / "layout.yaml").read_text()) == saved
@@ -344,20 +200,9 @@ def test_set_layout_is_applied_saved_and_survives_a_restart(
 
 
 def test_broker_away_beyond_the_outbox_bound_drops_oldest_and_says_so(
-    broker: Mosquitto,
-    fast_vtest: Path,
-    tmp_path: Path,
-    start_node: Any,
-    probe_at: Any,
+    walkway: Start, broker: Mosquitto, probe_at: Callable[..., Probe], tmp_path: Path
 ) -> None:
-    config = write_config(
-        tmp_path,
-        fast_vtest,
-        broker.port,
-        outbox={"path": str(tmp_path / "node.db"), "max_events": 10},
-    )
-    probe = probe_at(broker.port)
-    start_node(config)
+    probe, _, _ = walkway(outbox={"path": str(tmp_path / "node.db"), "max_events": 10})
     probe.wait(lambda: probe.last("cam1/health") is not None, within_s=60)
     broker.stop()
     # The node keeps counting while the broker is away: wait (bounded) until well over ten new

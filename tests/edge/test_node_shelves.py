@@ -3,7 +3,6 @@ over a real mosquitto, and recalibrates a shelf on command."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import yaml
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from storefront_dev.shelf_scenes import TUNING, compose
-from tests.edge.test_node import NodeProcess
+from tests.edge.node_process import NodeProcess, reply
 from tests.node_contract import contract
 
 ASSETS = Path(__file__).resolve().parents[2] / ".assets"
@@ -67,15 +66,8 @@ def test_node_publishes_shelf_changes_and_stock(
         assert stock()["shelf"]["taken"] == 2
         assert stock()["shelf"]["level"] == 0.5
 
-        body = {
-            "schema": 1,
-            "id": "recal1",
-            "command": "recalibrate_shelf",
-            "args": {"shelf": "shelf"},
-        }
-        probe.client.publish("storefront/cam2/command", json.dumps(body), qos=1)
-        probe.wait(lambda: (probe.last("cam2/reply") or b"").find(b"recal1") >= 0)
-        assert contract.parse("reply", probe.last("cam2/reply") or b"")["ok"] is True
+        recalibrated = reply(probe, "recal1", "recalibrate_shelf", {"shelf": "shelf"}, node="cam2")
+        assert recalibrated["ok"] is True
         probe.wait(lambda: stock().get("shelf", {}).get("level") == 1.0, within_s=60)
     finally:
         stopped = node.stop()

@@ -4,14 +4,11 @@ payload carries anything that identifies a person or links two visits."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from storefront_dev.servers import Mosquitto
-from tests.edge.test_node import probe_at, start_node, state_of, write_config
+from tests.edge.node_process import Walkway, state_of
 from tests.node_contract import contract
-
-__all__ = ["probe_at", "start_node"]  # fixtures shared with test_node
 
 PERSONAS = set(contract.CONTRACT["definitions"]["persona"]["enum"])
 # What `eval` keeps offline about a visit and must never leave the node: where the person
@@ -27,10 +24,9 @@ DOOR_IN = {"line": "door", "direction": "in"}
 
 
 def test_real_node_publishes_personas_groups_and_a_live_mix(
-    broker: Mosquitto, fast_vtest: Path, tmp_path: Path, start_node: Any, probe_at: Any
+    walkway: Callable[..., Walkway],
 ) -> None:
-    probe = probe_at(broker.port)
-    node = start_node(write_config(tmp_path, fast_vtest, broker.port))
+    probe, _, node = walkway()
 
     # The clip loops; people leave when it starts again.
     probe.wait(lambda: len(_visits(probe)) >= 5, within_s=120)
@@ -63,10 +59,9 @@ def test_real_node_publishes_personas_groups_and_a_live_mix(
 
 
 def test_no_payload_identifies_a_person_or_links_two_visits(
-    broker: Mosquitto, fast_vtest: Path, tmp_path: Path, start_node: Any, probe_at: Any
+    walkway: Callable[..., Walkway],
 ) -> None:
-    probe = probe_at(broker.port)
-    node = start_node(write_config(tmp_path, fast_vtest, broker.port))
+    probe, _, node = walkway()
     probe.wait(lambda: len(_visits(probe)) >= 5, within_s=120)
     assert node.stop() == 0
 

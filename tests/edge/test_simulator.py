@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import datetime as dt
+import itertools
 import json
 import math
 import signal
@@ -264,6 +266,64 @@ def test_state_on_change_is_rate_limited() -> None:
     on_change = [ts for ts in states if ts not in periodic]
     gaps = [b - a for a, b in pairwise(states) if b in on_change]
     assert min(gaps) >= 5.0 - 1e-6
+
+
+def test_an_outage_delays_what_the_node_publishes_not_what_happens() -> None:
+    """During a link outage a node goes offline and publishes nothing; its events come when
+    the link is back, unchanged and with their own time, then state and a health report with
+    the queue it found."""
+    store = Store(nodes=1, seed=4)
+    start = dt.datetime(2026, 3, 24, 11, tzinfo=TZ)
+    down, up = (start + dt.timedelta(minutes=m) for m in (30, 50))
+    node = dataclasses.replace(store.nodes[0], outages=((down.timestamp(), up.timestamp()),))
+    steady = _day(store, start, 2)
+    broken = _day(Store.of([node], seed=4), start, 2)
+    for _, kind, message in broken:
+        if kind != "availability":
+            contract.validate(_kind(kind, message), message)
+    assert [m for _, k, m in broken if k == "event"] == [m for _, k, m in steady if k == "event"]
+    assert [m for _, k, m in broken if k == "availability"] == [
+        {"ts": down.timestamp(), "online": False},
+        {"ts": up.timestamp(), "online": True},
+    ]
+    published = [(k, m["ts"]) for _, k, m in broken if k in ("state", "health")]
+    assert not [ts for _, ts in published if down.timestamp() <= ts < up.timestamp()]
+    back = broken.index((node.node_id, "availability", {"ts": up.timestamp(), "online": True}))
+    late = list(itertools.takewhile(lambda m: m[1] == "event", broken[back + 1 :]))
+    assert late, "nobody did anything in twenty minutes of a Tuesday lunchtime"
+    assert all(down.timestamp() <= m["ts"] < up.timestamp() for _, _, m in late)
+    (_, kind, state), (_, _, health) = broken[back + 1 + len(late) : back + 3 + len(late)]
+    assert (kind, state["ts"], health["ts"]) == ("state", up.timestamp(), up.timestamp())
+    assert health["queue"]["depth"] == len(late)
+    assert health["queue"]["oldest_age_s"] == round(up.timestamp() - late[0][2]["ts"], 1)
+    with pytest.raises(ValueError, match="outage"):
+        list(Store.of([node], seed=4).messages(down.timestamp() + 60))
+
+
+def test_a_shopper_is_in_view_at_each_moment_asked_for() -> None:
+    """Moments at which a shopper must be in view: asked for where the shop was empty, they
+    find someone there, and the day around them stays as it was."""
+    store = Store(nodes=1, seed=9)
+    start = dt.datetime(2026, 3, 23, 9, 10, tzinfo=TZ)  # a Monday; the entrance opens at 9
+
+    def people(messages: list[Message]) -> dict[float, int]:
+        return {m["ts"]: m["occupancy"]["total"] for _, k, m in messages if k == "state"}
+
+    steady = _day(store, start, 3, state_every_s=60)
+    empty = [ts for ts, total in people(steady).items() if total == 0][:3]
+    assert len(empty) == 3, "the shop is never empty on a Monday morning"
+    node = dataclasses.replace(store.nodes[0], present_at=tuple(empty))
+    asked = _day(Store.of([node], seed=9), start, 3, state_every_s=60)
+    assert min(people(asked)[ts] for ts in empty) > 0
+
+    def visits(messages: list[Message]) -> set[tuple[int, float, float]]:
+        return {
+            (m["track"], m["started"], m["duration_s"])
+            for _, k, m in messages
+            if k == "event" and m["type"] == "visit"
+        }
+
+    assert visits(steady) < visits(asked)
 
 
 def test_bad_arguments_are_refused() -> None:

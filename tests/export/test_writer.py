@@ -12,16 +12,15 @@ import aiohttp
 import requests
 
 from custom_components.storefront import contract, points
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.influx import InfluxTarget
 from custom_components.storefront.points import PointMaker, line
 from custom_components.storefront.spool import Spool
 from custom_components.storefront.writer import InfluxWriter
 from edge_node import messages
 from storefront_dev.servers import Influxd
+from tests.node_contract import EXAMPLES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data-model.md"
-EXAMPLES = {k: v["examples"][0] for k, v in CONTRACT["definitions"].items() if "examples" in v}
 
 
 def shelf_messages() -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -79,7 +78,7 @@ def test_line_protocol_escapes_and_types() -> None:
 
 def test_numbers_beyond_influxdb_are_left_out_not_raised() -> None:
     assert line("m", {}, {"big": 2**63, "ok": 2**63 - 1}, 1) == f"m ok={2**63 - 1}i 1"
-    health = {**CONTRACT["definitions"]["health"]["examples"][0], "rss_mb": 10**400}
+    health = {**EXAMPLES["health"], "rss_mb": 10**400}
     (point,) = PointMaker("Main Street").health("entrance", health)
     assert "rss_mb" not in point
 

@@ -9,13 +9,14 @@ import pytest_socket
 
 from storefront_dev.servers import Influxd
 from tests.grafana import store_day
+from tests.streamlit.dataset import Dataset
 
 DATABASE = "grafana_dashboards"
 EMPTY_DATABASE = "grafana_empty"
 
 
 @pytest.fixture(scope="module")
-def day(influxd: Influxd) -> store_day.StoreDay:
+def day(influxd: Influxd) -> Dataset:
     """24 hours up to now in DATABASE (recreated for each test module)."""
     # Fixtures are set up before tests/conftest.py lifts Home Assistant's socket guard.
     pytest_socket.enable_socket()

@@ -13,8 +13,9 @@ import pytest
 from storefront_dev.servers import Influxd
 from tests.grafana import dashboards as dash
 from tests.grafana.conftest import DATABASE
-from tests.grafana.store_day import HARBOUR, MAIN, NodeDay, StoreDay, midnight
+from tests.grafana.store_day import HARBOUR, MAIN, midnight
 from tests.streamlit import dataset
+from tests.streamlit.dataset import Dataset, nearest_rank, scoped
 
 OVERVIEW = "store-overview.json"
 HEALTH = "node-health.json"
@@ -76,7 +77,7 @@ def one_value(series: list[dict[str, Any]]) -> Any:
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=str)
-def test_every_panel_query_returns_data(influxd: Influxd, day: StoreDay, query: dash.Query) -> None:
+def test_every_panel_query_returns_data(influxd: Influxd, day: Dataset, query: dash.Query) -> None:
     board = dashboard(query.file)
     now = datetime.now(UTC)
     failures = []
@@ -92,7 +93,7 @@ def test_every_panel_query_returns_data(influxd: Influxd, day: StoreDay, query: 
     ("file", "variable"), VARIABLES, ids=lambda v: v if isinstance(v, str) else v["name"]
 )
 def test_every_variable_query_lists_values(
-    influxd: Influxd, day: StoreDay, file: str, variable: dict[str, Any]
+    influxd: Influxd, day: Dataset, file: str, variable: dict[str, Any]
 ) -> None:
     board = dashboard(file)
     for base in SCENARIOS:
@@ -101,7 +102,7 @@ def test_every_variable_query_lists_values(
         assert found, f"{file} > variable {variable['name']} ({base.name}) lists nothing: {text}"
 
 
-def test_variables_follow_the_store_and_node(influxd: Influxd, day: StoreDay) -> None:
+def test_variables_follow_the_store_and_node(influxd: Influxd, day: Dataset) -> None:
     board = dashboard(OVERVIEW)
     by_name = {v["name"]: v for v in dash.variables(board)}
 
@@ -121,72 +122,63 @@ def test_variables_follow_the_store_and_node(influxd: Influxd, day: StoreDay) ->
 # ---------------------------------------------------------------- the numbers are right
 
 
-def real(day: StoreDay, *stores: str) -> list[NodeDay]:
-    return day.pick(stores=stores, synthetic=False)
+def latest_state(day: Dataset, **scope: Any) -> dict[tuple[str, str], dataset.Occupancy]:
+    """Each node's last state (its occupancy reading), by (store, node)."""
+    return {(r.store, r.node): r for r in scoped(day.occupancy, **scope)}
 
 
-def test_people_now_adds_up_each_nodes_latest_count(influxd: Influxd, day: StoreDay) -> None:
+def test_people_now_adds_up_each_nodes_latest_count(influxd: Influxd, day: Dataset) -> None:
     panel = "People in the store now"
     hidden, _ = ask(influxd, OVERVIEW, panel, {"store": [MAIN], "synthetic": HIDDEN})
     shown, _ = ask(influxd, OVERVIEW, panel, {"store": [MAIN]})
-    latest = {n.spec.node: n.states[-1][1] for n in day.pick(stores=[MAIN])}
+    latest = {node: r.total for (_, node), r in latest_state(day, stores=[MAIN]).items()}
     assert one_value(hidden) == latest["entrance"] + latest["floor"]
     assert one_value(shown) == sum(latest.values())
     assert latest["sim-1"] > 0  # else hiding simulated nodes would change nothing
 
 
-def test_visits_today_are_each_nodes_counter_since_midnight(
-    influxd: Influxd, day: StoreDay
-) -> None:
+def test_visits_today_are_each_nodes_counter_since_midnight(influxd: Influxd, day: Dataset) -> None:
     series, span = ask(influxd, OVERVIEW, "Visits today", {"synthetic": HIDDEN})
     assert span.start.timestamp() == midnight(span.end.timestamp())
+    last = {key: r.ts for key, r in latest_state(day, synthetic=False).items()}
     expected = sum(
-        sum(1 for v in n.visits if span.start.timestamp() <= v.leave <= n.states[-1][0])
-        for n in real(day)
+        1
+        for v in scoped(day.visits, synthetic=False)
+        if span.start.timestamp() <= v.ts <= last[v.store, v.node]
     )
     assert one_value(series) == expected
 
 
-def test_people_in_and_out_per_hour_count_every_crossing(influxd: Influxd, day: StoreDay) -> None:
+def test_people_in_and_out_per_hour_count_every_crossing(influxd: Influxd, day: Dataset) -> None:
     series, span = ask(influxd, OVERVIEW, "People in and out per hour", {"store": [MAIN]})
     shown = {s["tags"]["direction"]: sum(dash.values([s], "sum")) for s in series}
     for direction in ("in", "out"):
-        crossings = [t for n in day.pick(stores=[MAIN]) for t in n.crossings(direction, day.now)]
-        assert shown[direction] == sum(1 for t in crossings if span.covers(t)), direction
+        crossings = [c for c in scoped(day.crossings, stores=[MAIN]) if c.direction == direction]
+        assert shown[direction] == sum(1 for c in crossings if span.covers(c.ts)), direction
 
 
-def nearest_rank(values: list[float], percent: float) -> float:
-    """InfluxQL's percentile(): the nearest-rank definition."""
-    ordered = sorted(values)
-    index = int(len(ordered) * percent / 100 + 0.5) - 1
-    return ordered[min(max(index, 0), len(ordered) - 1)]
-
-
-def test_dwell_percentiles_per_zone(influxd: Influxd, day: StoreDay) -> None:
+def test_dwell_percentiles_per_zone(influxd: Influxd, day: Dataset) -> None:
     series, span = ask(
         influxd, OVERVIEW, "Dwell per zone (p50, p90)", {"store": [MAIN], "synthetic": HIDDEN}
     )
     shown = {s["tags"]["zone"]: (one_value([s]), s["values"][0][2]) for s in series}
     dwell: dict[str, list[float]] = {}
-    for node in real(day, MAIN):
-        for visit in node.visits:
-            if span.covers(visit.leave):
-                for zone, seconds in visit.zones.items():
-                    dwell.setdefault(zone, []).append(seconds)
+    for visit in scoped(day.visits, stores=[MAIN], synthetic=False):
+        if span.covers(visit.ts):
+            for zone, seconds in visit.zones.items():
+                dwell.setdefault(zone, []).append(seconds)
     assert shown == {z: (nearest_rank(s, 50), nearest_rank(s, 90)) for z, s in dwell.items()}
     assert set(shown) == {"window", "counter", "aisle"}
 
 
-def test_persona_mix_counts_visits_per_persona(influxd: Influxd, day: StoreDay) -> None:
+def test_persona_mix_counts_visits_per_persona(influxd: Influxd, day: Dataset) -> None:
     series, span = ask(influxd, OVERVIEW, "Persona mix", {})
     shown = {s["tags"]["persona"]: one_value([s]) for s in series}
-    expected = Counter(
-        v.persona for n in day.nodes for v in n.visits if v.persona and span.covers(v.leave)
-    )
+    expected = Counter(v.persona for v in day.visits if v.persona and span.covers(v.ts))
     assert shown == dict(expected)
 
 
-def test_node_health_counts_reporting_and_online_nodes(influxd: Influxd, day: StoreDay) -> None:
+def test_node_health_counts_reporting_and_online_nodes(influxd: Influxd, day: Dataset) -> None:
     for panel in ("Nodes reporting", "Nodes online"):
         hidden, _ = ask(influxd, HEALTH, panel, {"synthetic": HIDDEN})
         shown, _ = ask(influxd, HEALTH, panel, {})
@@ -194,21 +186,22 @@ def test_node_health_counts_reporting_and_online_nodes(influxd: Influxd, day: St
         assert (one_value(hidden), one_value(shown), one_value(harbour)) == (3, 4, 1), panel
 
 
-def test_last_seen_is_each_nodes_latest_health_report(influxd: Influxd, day: StoreDay) -> None:
+def test_last_seen_is_each_nodes_latest_health_report(influxd: Influxd, day: Dataset) -> None:
     series, _ = ask(influxd, HEALTH, "Last seen", {"synthetic": HIDDEN})
     shown = {(s["tags"]["store"], s["tags"]["node"]): s["values"][0][0] for s in series}
-    assert shown == {(n.spec.store, n.spec.node): round(n.health[-1] * 1000) for n in real(day)}
+    last = {(r.store, r.node): round(r.ts * 1000) for r in scoped(day.health, synthetic=False)}
+    assert shown == last
 
 
-def test_online_offline_shows_each_outage(influxd: Influxd, day: StoreDay) -> None:
+def test_online_offline_shows_each_outage(influxd: Influxd, day: Dataset) -> None:
     series, span = ask(influxd, HEALTH, "Online / offline", {"synthetic": HIDDEN})
     offline = {
         (s["tags"]["store"], s["tags"]["node"]) for s in series if False in dash.values([s], "last")
     }
     expected = {
-        (n.spec.store, n.spec.node)
-        for n in real(day)
-        if any(not online and span.covers(ts) for ts, online in n.availability)
+        (r.store, r.node)
+        for r in scoped(day.availability, synthetic=False)
+        if not r.online and span.covers(r.ts)
     }
     assert offline == expected == {(MAIN, "entrance"), (MAIN, "floor"), (HARBOUR, "entrance")}
 
@@ -235,7 +228,7 @@ def test_an_empty_database_shows_nothing(influxd: Influxd, empty_database: str) 
     ],
 )
 def test_a_broken_query_is_detected(
-    influxd: Influxd, day: StoreDay, mistake: str, old: str, new: str, expected: str
+    influxd: Influxd, day: Dataset, mistake: str, old: str, new: str, expected: str
 ) -> None:
     board = dashboard(OVERVIEW)
     query = dash.find(OVERVIEW, "People in the store now")
@@ -249,7 +242,7 @@ def test_a_broken_query_is_detected(
     assert why.startswith(expected), (mistake, why)
 
 
-def test_a_store_name_needs_grafanas_escaping(influxd: Influxd, day: StoreDay) -> None:
+def test_a_store_name_needs_grafanas_escaping(influxd: Influxd, day: Dataset) -> None:
     """The test store's name is full of regex characters: pasted into the regex as it is, it
     matches nothing (or breaks the query), so the scenarios above really check the escaping."""
     board = dashboard(OVERVIEW)
@@ -263,16 +256,15 @@ def test_a_store_name_needs_grafanas_escaping(influxd: Influxd, day: StoreDay) -
 
 
 def test_offer_tags_hit_and_missed_is_each_tags_engaged_share(
-    influxd: Influxd, day: StoreDay
+    influxd: Influxd, day: Dataset
 ) -> None:
     """Every impression credits each tag of its offer; the panel's share is engaged / all."""
     series, span = ask(influxd, OVERVIEW, "Offer tags hit and missed", {})
     rows = {s["tags"]["tag"]: one_value([s]) for s in series}
     for tag in {t for tags in dataset.OFFER_TAGS.values() for t in tags}:
         credited = [
-            looked
-            for node in day.nodes
-            for (at, looked), offer in zip(node.impressions, node.impression_offers, strict=True)
-            if tag in dataset.OFFER_TAGS[offer] and span.covers(at)
+            i.looked
+            for i in day.impressions
+            if tag in dataset.OFFER_TAGS[i.offer] and span.covers(i.ts)
         ]
         assert rows[tag] == pytest.approx(sum(credited) / len(credited))

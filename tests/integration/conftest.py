@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -13,11 +15,15 @@ import pytest
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront import identifiers
 from custom_components.storefront.const import CONF_STORE_NAME, CONF_TOPIC_ROOT, DOMAIN
+from custom_components.storefront.hub import StoreHub
 from storefront_dev.servers import Mosquitto
+from tests.edge.node_process import NodeProcess, write_config
+from tests.node_contract import example
 
 ROOT = "storefront"
 
@@ -103,6 +109,20 @@ class NodePublisher:
         info = self.client.publish(f"{ROOT}/{self.node_id}/{suffix}", body, qos=qos, retain=retain)
         info.wait_for_publish(5)
 
+    def announce(
+        self,
+        description: Any = None,
+        state: Any = None,
+        health: Any = None,
+    ) -> None:
+        """What a node publishes as it connects: "online", its description (the contract's
+        example unless given), and its state and health where given; all retained."""
+        self.publish("availability", "online", retain=True)
+        self.publish("description", description or example("description"), retain=True)
+        for suffix, message in (("state", state), ("health", health)):
+            if message is not None:
+                self.publish(suffix, message, retain=True)
+
     def clear_retained(self, *suffixes: str) -> None:
         for suffix in suffixes:
             self.publish(suffix, b"", retain=True)
@@ -120,6 +140,55 @@ def node(mqtt_broker: Mosquitto) -> Iterator[NodePublisher]:
     publisher.close()
 
 
+def entity_of(
+    hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor"
+) -> str | None:
+    """The id of one of the store's entities, by its key (its unique id after the entry's)."""
+    return er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{key}")
+
+
+def entity_state(
+    hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor"
+) -> str:
+    """What one of the store's entities shows now; "missing" while there is no such entity."""
+    entity = entity_of(hass, entry, key, domain)
+    state = hass.states.get(entity) if entity else None
+    return state.state if state else "missing"
+
+
+async def wait_for_value(
+    hass: HomeAssistant, entry: MockConfigEntry, key: str, within_s: float
+) -> str:
+    """Let Home Assistant run until the sensor shows a value (bounded); return it."""
+    no_value = ("missing", "unknown", "unavailable")
+    await wait_for(hass, lambda: entity_state(hass, entry, key) not in no_value, within_s)
+    return entity_state(hass, entry, key)
+
+
+NodeStarter = Callable[[dict[str, Any]], NodeProcess]
+
+
+@pytest.fixture
+def start_node(mqtt_broker: Mosquitto, tmp_path: Path) -> Iterator[NodeStarter]:
+    """Runs the real node (`python -m edge_node run`) on a configuration, reporting every 2 s;
+    stops it and clears what it left retained on the session broker."""
+    started: list[tuple[NodeProcess, str]] = []
+
+    def start(config: dict[str, Any]) -> NodeProcess:
+        path = write_config(tmp_path, mqtt_broker.port, config, health_interval_s=2)
+        node = NodeProcess(path, tmp_path / "node.log")
+        started.append((node, config["node_id"]))
+        return node
+
+    yield start
+    for node, node_id in started:
+        node.stop()
+        for suffix in ("availability", "description", "state", "health"):
+            topic = f"{ROOT}/{node_id}/{suffix}"
+            port = str(mqtt_broker.port)
+            subprocess.run(["mosquitto_pub", "-p", port, "-r", "-n", "-t", topic], check=True)
+
+
 async def wait_for(
     hass: HomeAssistant, condition: Callable[[], bool], within_s: float = 10.0
 ) -> None:
@@ -128,6 +197,44 @@ async def wait_for(
         while not condition():
             await asyncio.sleep(0.05)
             await hass.async_block_till_done()
+
+
+async def publish_until(
+    hass: HomeAssistant,
+    node: NodePublisher,
+    heard: Callable[[], object],
+    *messages: tuple[str, Any],
+    tries: int = 40,
+) -> None:
+    """Publish `messages` (suffix, payload) again and again until `heard()` holds, a bounded
+    number of times: Home Assistant's subscriptions settle a moment after set-up."""
+    for _ in range(tries):
+        for suffix, payload in messages:
+            node.publish(suffix, payload)
+        await hass.async_block_till_done()
+        if heard():
+            return
+        await hass.async_add_executor_job(time.sleep, 0.1)
+
+
+async def set_up(
+    hass: HomeAssistant, entry: MockConfigEntry, ready: Callable[[StoreHub], object]
+) -> StoreHub:
+    """Set the store up and let Home Assistant run until `ready(hub)` holds (bounded)."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    hub = entry.runtime_data.hub
+    await wait_for(hass, lambda: bool(ready(hub)))
+    return hub
+
+
+def has_node(node_id: str = "entrance", *parts: str) -> Callable[[StoreHub], bool]:
+    """The hub knows the node, and has its `parts` ("state", "health", ...) if any are named."""
+
+    def ready(hub: StoreHub) -> bool:
+        data = hub.nodes.get(node_id)
+        return data is not None and all(getattr(data, part) is not None for part in parts)
+
+    return ready
 
 
 AsyncCallable = Callable[[], Coroutine[Any, Any, None]]

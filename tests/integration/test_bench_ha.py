@@ -23,14 +23,14 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import wait_for
+from tests.node_contract import EXAMPLES
 
 pytestmark = pytest.mark.bench
 NODES = [f"bench{i:02d}" for i in range(20)]
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
 
 
 def _state(visits: int) -> bytes:

@@ -18,9 +18,9 @@ from custom_components.storefront.const import (
     CONF_TOPIC_ROOT,
     DOMAIN,
 )
-from custom_components.storefront.contract import CONTRACT
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
 
 
 def _discovery(payload: bytes) -> MqttServiceInfo:

@@ -14,7 +14,6 @@ from typing import Any
 from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.hub import EVENT_STOREFRONT
 from edge_node.config import MqttConfig
 from edge_node.link import Link
@@ -22,10 +21,11 @@ from edge_node.outbox import EventQueue
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import NodePublisher, wait_for
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
-CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
+CROSSING = EXAMPLES["event_crossing"]
 
 
 class Node:
@@ -164,7 +164,7 @@ async def test_garbage_on_availability_is_unknown_not_offline(
 ) -> None:
     node.publish("description", DESCRIPTION, retain=True)
     node.publish("state", STATE, retain=True)
-    node.publish("health", CONTRACT["definitions"]["health"]["examples"][0], retain=True)
+    node.publish("health", EXAMPLES["health"], retain=True)
     node.publish("availability", b"\xff\xfegarbage", retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     hub = store_entry.runtime_data.hub

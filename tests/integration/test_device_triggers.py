@@ -3,7 +3,6 @@ lines, and automations built on them run on what the node publishes — and only
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -21,25 +20,20 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.storefront import device_trigger
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
-from tests.integration.conftest import NodePublisher, device_of, wait_for
-
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
-CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
-VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
+from tests.integration.conftest import NodePublisher, device_of, publish_until, wait_for
+from tests.node_contract import EXAMPLES
 
 
 def state(total: int, window: int, counter: int) -> dict[str, Any]:
     occupancy = {"total": total, "zones": {"window": window, "counter": counter}}
-    return {**STATE, "occupancy": occupancy}
+    return {**EXAMPLES["state"], "occupancy": occupancy}
 
 
 async def _node_device(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> str:
     node.publish("availability", "online", retain=True)
-    node.publish("description", DESCRIPTION, retain=True)
+    node.publish("description", EXAMPLES["description"], retain=True)
     node.publish("state", state(1, 1, 0), retain=True)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     registry = er.async_get(hass)
@@ -112,15 +106,10 @@ async def test_automations_run_on_what_the_node_publishes(
     seen: list[int] = []
     hub.async_add_event_listener(lambda _node, event: seen.append(event["seq"]))
 
-    # Subscriptions settle a moment after set-up: repeat the first crossing until it is heard.
-    for _ in range(40):
-        node.publish("event/crossing", {**CROSSING, "seq": 1, "direction": "in"})
-        await hass.async_block_till_done()
-        if seen:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    first = {**EXAMPLES["event_crossing"], "seq": 1, "direction": "in"}
+    await publish_until(hass, node, lambda: seen, ("event/crossing", first))
     await wait_for(hass, lambda: "in" in fired)
-    node.publish("event/crossing", {**CROSSING, "seq": 2, "direction": "out"})
+    node.publish("event/crossing", {**EXAMPLES["event_crossing"], "seq": 2, "direction": "out"})
     await wait_for(hass, lambda: "out_any_line" in fired)
     assert sorted(fired) == ["in", "out_any_line"]
 
@@ -194,14 +183,15 @@ async def test_persona_and_group_triggers_run_on_what_the_node_publishes(
     hub.async_add_event_listener(lambda _node, event: seen.append(event["seq"]))
 
     def visit(seq: int, persona: str, group_size: int = 1) -> dict[str, Any]:
-        return {**VISIT, "seq": seq, "track": seq, "persona": persona, "group_size": group_size}
+        return {
+            **EXAMPLES["event_visit"],
+            "seq": seq,
+            "track": seq,
+            "persona": persona,
+            "group_size": group_size,
+        }
 
-    for _ in range(40):  # subscriptions settle a moment after set-up
-        node.publish("event/visit", visit(1, "lingerer"))
-        await hass.async_block_till_done()
-        if seen:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    await publish_until(hass, node, lambda: seen, ("event/visit", visit(1, "lingerer")))
     await wait_for(hass, lambda: ("lingerer", "1") in fired and ("any_visit", "1") in fired)
     node.publish("event/visit", visit(1, "lingerer"))  # a replay: nothing fires again
     node.publish("event/visit", visit(2, "passer_by"))
@@ -212,10 +202,16 @@ async def test_persona_and_group_triggers_run_on_what_the_node_publishes(
     fired.clear()
     node.publish("event/visit", visit(3, "browser", group_size=2))
     node.publish("event/visit", visit(4, "browser", group_size=2))
-    node.publish("state", {**STATE, "counters": {**STATE["counters"], "groups": 6}}, retain=True)
+    node.publish(
+        "state",
+        {**EXAMPLES["state"], "counters": {**EXAMPLES["state"]["counters"], "groups": 6}},
+        retain=True,
+    )
     await wait_for(hass, lambda: ("group", "0") in fired and ("browser", "4") in fired)
     # The next state changes nothing about groups: the trigger fires once per group.
-    node.publish("state", {**state(2, 1, 1), "counters": {**STATE["counters"], "groups": 6}})
+    node.publish(
+        "state", {**state(2, 1, 1), "counters": {**EXAMPLES["state"]["counters"], "groups": 6}}
+    )
     await wait_for(
         hass, lambda: hass.states.get("sensor.entrance_camera_people_in_view").state == "2"
     )

@@ -13,12 +13,12 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.storefront.const import CONF_OFFLINE_MINUTES, DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import NodePublisher, device_of, wait_for
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
 
 
 def _people(state_total: int) -> dict[str, object]:

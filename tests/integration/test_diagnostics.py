@@ -5,30 +5,17 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.diagnostics import async_get_config_entry_diagnostics
-from tests.integration.conftest import NodePublisher, wait_for
-
-EXAMPLES = {k: CONTRACT["definitions"][k]["examples"][0] for k in ("description", "state")}
+from tests.integration.conftest import NodePublisher, has_node, set_up
+from tests.node_contract import EXAMPLES
 
 
 async def test_diagnostics_show_nodes_and_rejections_but_not_the_shop(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
-    node.publish("availability", "online", retain=True)
-    node.publish("description", EXAMPLES["description"], retain=True)
-    node.publish("state", EXAMPLES["state"], retain=True)
-    node.publish("health", b"{broken", retain=True)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(
-        hass,
-        lambda: (
-            "entrance" in hub.nodes
-            and hub.nodes["entrance"].state is not None
-            and hub.rejects.total == 1
-        ),
-    )
+    node.announce(EXAMPLES["description"], EXAMPLES["state"], b"{broken")
+    ready = has_node("entrance", "state")
+    await set_up(hass, store_entry, lambda hub: ready(hub) and hub.rejects.total == 1)
 
     diagnostics = await async_get_config_entry_diagnostics(hass, store_entry)
     assert diagnostics["topic_root"] == "storefront"

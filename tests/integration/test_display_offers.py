@@ -16,13 +16,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront import contract, identifiers
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import ROOT, NodePublisher, add_store_entry, wait_for
 from tests.integration.test_entities import entity_id, publish_node
+from tests.node_contract import EXAMPLES
 
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
+STATE = EXAMPLES["state"]
 OFFERS = [
     {
         "offer_id": "coffee",

@@ -5,7 +5,6 @@ attention on, the positive mood share only with its mood on."""
 from __future__ import annotations
 
 import copy
-import time
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -14,12 +13,12 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
-from tests.integration.conftest import NodePublisher, wait_for
+from tests.integration.conftest import NodePublisher, publish_until, wait_for
 from tests.integration.test_device_triggers import _node_device
 from tests.integration.test_entities import DESCRIPTION, HEALTH, STATE, value
+from tests.node_contract import EXAMPLES
 
-IMPRESSION = CONTRACT["definitions"]["event_impression"]["examples"][0]
+IMPRESSION = EXAMPLES["event_impression"]
 ATTENTION_ONLY = ("watchers", "attention", "attraction", "conversion")
 
 
@@ -73,13 +72,13 @@ async def test_impression_event_entity_fires_watcher_with_the_offer(
     await wait_for(hass, lambda: registry.async_get_entity_id("event", DOMAIN, key) is not None)
     entity_id = registry.async_get_entity_id("event", DOMAIN, key)
     assert entity_id is not None
-    for _ in range(40):  # HA's new subscription takes a moment: publish until it is heard
-        node.publish("event/impression", {**IMPRESSION, "stream": "abab0000cdcd1111", "seq": 1})
-        await hass.async_block_till_done()
+    impression = {**IMPRESSION, "stream": "abab0000cdcd1111", "seq": 1}
+
+    def fired() -> object:
         state = hass.states.get(entity_id)
-        if state is not None and state.attributes.get("event_type"):
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+        return state is not None and state.attributes.get("event_type")
+
+    await publish_until(hass, node, fired, ("event/impression", impression))
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.attributes["event_type"] == "watcher"
@@ -111,12 +110,7 @@ async def test_someone_watching_the_display_triggers_an_automation(
     store_entry.runtime_data.hub.async_add_event_listener(lambda _n, e: seen.append(e["seq"]))
 
     passer_by = {**IMPRESSION, "seq": 1, "looked": False}
-    for _ in range(40):  # subscriptions settle a moment after set-up
-        node.publish("event/impression", passer_by)
-        await hass.async_block_till_done()
-        if seen:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    await publish_until(hass, node, lambda: seen, ("event/impression", passer_by))
     assert seen
     assert fired == []  # stayed, but did not look
     node.publish("event/impression", {**IMPRESSION, "seq": 2, "looked": True})

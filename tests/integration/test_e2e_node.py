@@ -4,11 +4,6 @@ into a real influxd, where the analyst app's queries read the node's personas.""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,17 +12,23 @@ import requests
 import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN
 from custom_components.storefront.models import NodeData
-from storefront_dev.servers import Influxd, Mosquitto
+from storefront_dev.servers import Influxd
 from streamlit_app import queries
 from streamlit_app.config import Settings
 from streamlit_app.influxql import InfluxClient
 from tests.edge.conftest import write_clip
-from tests.integration.conftest import device_of, wait_for
+from tests.edge.node_process import NodeProcess, walkway
+from tests.integration.conftest import (
+    NodeStarter,
+    device_of,
+    entity_state,
+    wait_for,
+    wait_for_value,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "e2e_node"
@@ -35,65 +36,15 @@ SHOPPER_PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
 
 
 @pytest.fixture
-def edge_node(
-    mqtt_broker: Mosquitto, vtest_video: Path, tmp_path: Path
-) -> Iterator[subprocess.Popen[bytes]]:
+def edge_node(start_node: NodeStarter, vtest_video: Path, tmp_path: Path) -> NodeProcess:
     clip = write_clip(vtest_video, tmp_path / "fast.avi", 0, 400, 40.0)
-    config = {
-        "node_id": "walkway",
-        "name": "Walkway camera",
-        "camera": {"source": str(clip), "loop": True},
-        "zones": [
-            {"id": "path", "name": "Path", "polygon": [[0, 0.25], [1, 0.25], [1, 0.75], [0, 0.75]]}
-        ],
-        "lines": [{"id": "door", "name": "Door", "start": [0.42, 0.0], "end": [0.42, 1.0]}],
-        "mqtt": {
-            "host": "127.0.0.1",
-            "port": mqtt_broker.port,
-            "state_interval_s": 2,
-            "health_interval_s": 2,
-        },
-        "outbox": {"path": str(tmp_path / "node.db")},
-    }
-    path = tmp_path / "node.yaml"
-    path.write_text(yaml.safe_dump(config))
-    log = (tmp_path / "node.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "edge_node", "run", "--config", str(path)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-        env={**os.environ},
-    )
-    yield process
-    process.send_signal(signal.SIGTERM)
-    process.wait(20)
-    # Leave no retained node behind for other tests on the session broker.
-    for suffix in ("availability", "description", "state", "health"):
-        subprocess.run(
-            [
-                "mosquitto_pub",
-                "-p",
-                str(mqtt_broker.port),
-                "-r",
-                "-n",
-                "-t",
-                f"storefront/walkway/{suffix}",
-            ],
-            check=True,
-        )
-
-
-def _state(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
-    entity = er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{key}")
-    state = hass.states.get(entity) if entity else None
-    return state.state if state else "missing"
+    return start_node(walkway(clip, node_id="walkway", name="Walkway camera", timezone="UTC"))
 
 
 async def test_real_node_drives_the_entities(
     hass: HomeAssistant,
     store_entry: MockConfigEntry,
-    edge_node: subprocess.Popen[bytes],
+    edge_node: NodeProcess,
     influxd: Influxd,
 ) -> None:
     await hass.async_add_executor_job(
@@ -113,9 +64,9 @@ async def test_real_node_drives_the_entities(
     seen: set[str] = set()
 
     def crossed_and_varied() -> bool:
-        seen.add(_state(hass, store_entry, "walkway_people"))
+        seen.add(entity_state(hass, store_entry, "walkway_people"))
         crossings = sum(
-            int(_state(hass, store_entry, f"walkway_line_door_{d}")) for d in ("in", "out")
+            int(entity_state(hass, store_entry, f"walkway_line_door_{d}")) for d in ("in", "out")
         )
         return len(seen - {"missing", "unavailable"}) >= 2 and crossings >= 1
 
@@ -130,14 +81,19 @@ async def test_real_node_drives_the_entities(
 
     # ... and the owner's persona sensors show them: today's counts add up to the node's.
     def persona_sensors_agree() -> bool:
-        shown = [_state(hass, store_entry, f"walkway_persona_{p}_today") for p in SHOPPER_PERSONAS]
+        shown = [
+            entity_state(hass, store_entry, f"walkway_persona_{p}_today") for p in SHOPPER_PERSONAS
+        ]
         return all(v.isdigit() for v in shown) and sum(map(int, shown)) == personas_counted()
 
     await wait_for(hass, persona_sensors_agree, within_s=30)
-    assert int(_state(hass, store_entry, "walkway_units_today")) >= 1
-    assert _state(hass, store_entry, "walkway_staff_now").isdigit()
-    assert _state(hass, store_entry, "walkway_persona_now") in ("none", *SHOPPER_PERSONAS)
-    assert _state(hass, store_entry, "walkway_zone_path_persona_now") in ("none", *SHOPPER_PERSONAS)
+    assert int(entity_state(hass, store_entry, "walkway_units_today")) >= 1
+    assert entity_state(hass, store_entry, "walkway_staff_now").isdigit()
+    assert entity_state(hass, store_entry, "walkway_persona_now") in ("none", *SHOPPER_PERSONAS)
+    assert entity_state(hass, store_entry, "walkway_zone_path_persona_now") in (
+        "none",
+        *SHOPPER_PERSONAS,
+    )
 
     # The export has the node's finished visits with their personas; the analyst app reads them.
     export_writer = store_entry.runtime_data.hub.export
@@ -154,8 +110,10 @@ async def test_real_node_drives_the_entities(
     assert set(found.mix["persona"]) <= set(SHOPPER_PERSONAS)
     assert found.mix["simulated"].sum() == 0
     assert not found.daily.empty
-    assert _state(hass, store_entry, "walkway_connectivity", "binary_sensor") == "on"
-    await wait_for(hass, lambda: _state(hass, store_entry, "walkway_camera") == "ok", within_s=30)
+    assert entity_state(hass, store_entry, "walkway_connectivity", "binary_sensor") == "on"
+    await wait_for(
+        hass, lambda: entity_state(hass, store_entry, "walkway_camera") == "ok", within_s=30
+    )
 
     # Home Assistant restarts: the counts come back as the node has them, not zero.
     before = hub.nodes["walkway"].state
@@ -163,21 +121,14 @@ async def test_real_node_drives_the_entities(
     door_in = before["counters"]["lines"]["door"]["in"]
     assert await hass.config_entries.async_unload(store_entry.entry_id)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
-    await wait_for(
-        hass,
-        lambda: (
-            _state(hass, store_entry, "walkway_line_door_in")
-            not in ("missing", "unavailable", "unknown")
-        ),
-        within_s=30,
-    )
-    assert int(_state(hass, store_entry, "walkway_line_door_in")) >= door_in
+    door_in_now = await wait_for_value(hass, store_entry, "walkway_line_door_in", within_s=30)
+    assert int(door_in_now) >= door_in
 
 
 async def test_reload_config_from_home_assistant(
     hass: HomeAssistant,
     store_entry: MockConfigEntry,
-    edge_node: subprocess.Popen[bytes],
+    edge_node: NodeProcess,
     tmp_path: Path,
 ) -> None:
     """The owner edits the node's zones and reloads from Home Assistant; a broken file is
@@ -205,9 +156,11 @@ async def test_reload_config_from_home_assistant(
     await wait_for(hass, lambda: zones() == ["path", "bench"], within_s=30)
     # The new zone's entities appear without reloading the integration.
     await wait_for(
-        hass, lambda: _state(hass, store_entry, "walkway_zone_bench_people") != "missing"
+        hass, lambda: entity_state(hass, store_entry, "walkway_zone_bench_people") != "missing"
     )
-    assert _state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") != "missing"
+    assert (
+        entity_state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") != "missing"
+    )
 
     config["zones"][1]["polygon"] = [[0, 0], [0.3, 0]]
     path.write_text(yaml.safe_dump(config))
@@ -217,7 +170,7 @@ async def test_reload_config_from_home_assistant(
         )
     assert caught.value.translation_key == "command_refused"
     assert "zones[1] 'bench'.polygon" in str(caught.value.translation_placeholders)
-    assert edge_node.poll() is None
+    assert edge_node.process.poll() is None
     assert zones() == ["path", "bench"]
 
     # The zone goes again: its entities leave the registry; the other zone's stay.
@@ -225,7 +178,9 @@ async def test_reload_config_from_home_assistant(
     path.write_text(yaml.safe_dump(config))
     await hass.services.async_call(DOMAIN, "reload_config", {"device_id": device.id}, blocking=True)
     await wait_for(
-        hass, lambda: _state(hass, store_entry, "walkway_zone_bench_people") == "missing"
+        hass, lambda: entity_state(hass, store_entry, "walkway_zone_bench_people") == "missing"
     )
-    assert _state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") == "missing"
-    assert _state(hass, store_entry, "walkway_zone_path_people") != "missing"
+    assert (
+        entity_state(hass, store_entry, "walkway_zone_bench_occupied", "binary_sensor") == "missing"
+    )
+    assert entity_state(hass, store_entry, "walkway_zone_path_people") != "missing"

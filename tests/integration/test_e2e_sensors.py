@@ -5,11 +5,6 @@ display passers and impressions with attention off and on — and on into a real
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,68 +12,24 @@ import pytest
 import requests
 import yaml
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN
-from storefront_dev.servers import Influxd, Mosquitto
+from storefront_dev.servers import Influxd
 from tests.edge.conftest import write_clip
-from tests.integration.conftest import device_of, wait_for
+from tests.integration.conftest import (
+    NodeStarter,
+    device_of,
+    entity_of,
+    entity_state,
+    wait_for,
+    wait_for_value,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / ".assets"
 WALKWAY = [[0.0, 0.3], [1.0, 0.3], [1.0, 1.0], [0.0, 1.0]]
-NodeStarter = Callable[[dict[str, Any]], subprocess.Popen[bytes]]
-
-
-@pytest.fixture
-def start_node(mqtt_broker: Mosquitto, tmp_path: Path) -> Iterator[NodeStarter]:
-    """Runs the real node (`python -m edge_node run`) on a config; stops it and clears what it
-    left retained on the session broker."""
-    started: list[tuple[subprocess.Popen[bytes], str]] = []
-
-    def start(config: dict[str, Any]) -> subprocess.Popen[bytes]:
-        config = {
-            **config,
-            "mqtt": {
-                "host": "127.0.0.1",
-                "port": mqtt_broker.port,
-                "state_interval_s": 2,
-                "health_interval_s": 2,
-            },
-            "outbox": {"path": str(tmp_path / "node.db")},
-        }
-        path = tmp_path / "node.yaml"
-        path.write_text(yaml.safe_dump(config))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "edge_node", "run", "--config", str(path)],
-            stdout=(tmp_path / "node.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        started.append((process, config["node_id"]))
-        return process
-
-    yield start
-    for process, node_id in started:
-        process.send_signal(signal.SIGTERM)
-        process.wait(20)
-        for suffix in ("availability", "description", "state", "health"):
-            topic = f"storefront/{node_id}/{suffix}"
-            port = str(mqtt_broker.port)
-            subprocess.run(["mosquitto_pub", "-p", port, "-r", "-n", "-t", topic], check=True)
-
-
-def _entity(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str) -> str | None:
-    return er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{key}")
-
-
-def _state(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
-    entity = _entity(hass, entry, key, domain)
-    state = hass.states.get(entity) if entity else None
-    return state.state if state else "missing"
 
 
 def _number(text: str) -> bool:
@@ -134,15 +85,8 @@ async def test_real_node_shelf_reaches_entities_trigger_and_export(
     start_node(config)
     await _export_to(hass, store_entry, influxd, "e2e_shelf")
     hub = store_entry.runtime_data.hub
-    await wait_for(
-        hass,
-        lambda: (
-            _state(hass, store_entry, "shelfcam_shelf_shelf_stock")
-            not in ("missing", "unknown", "unavailable")
-        ),
-        within_s=120,
-    )
-    assert 0.0 <= float(_state(hass, store_entry, "shelfcam_shelf_shelf_stock")) <= 100.0
+    stock = await wait_for_value(hass, store_entry, "shelfcam_shelf_shelf_stock", within_s=120)
+    assert 0.0 <= float(stock) <= 100.0
 
     # An automation on the shelf camera's product_taken / product_returned triggers.
     device = device_of(hass, store_entry, "shelfcam")
@@ -162,7 +106,7 @@ async def test_real_node_shelf_reaches_entities_trigger_and_export(
     heard: list[dict[str, Any]] = []
     hub.async_add_event_listener(lambda _n, e: heard.append(e) if e["type"] == "shelf" else None)
 
-    change = _entity(hass, store_entry, "shelfcam_shelf_shelf_change", "event")
+    change = entity_of(hass, store_entry, "shelfcam_shelf_shelf_change", "event")
     assert change is not None
     await wait_for(hass, lambda: len(fired) >= 1, within_s=240)
 
@@ -181,10 +125,10 @@ async def test_real_node_shelf_reaches_entities_trigger_and_export(
     assert takes[0]["change"] == truth["events"][0]["change"] == "taken"
     await wait_for(
         hass,
-        lambda: float(_state(hass, store_entry, "shelfcam_shelf_shelf_stock")) < 100.0,
+        lambda: float(entity_state(hass, store_entry, "shelfcam_shelf_shelf_stock")) < 100.0,
         within_s=30,
     )
-    assert int(_state(hass, store_entry, "shelfcam_shelf_shelf_taken")) >= 1
+    assert int(entity_state(hass, store_entry, "shelfcam_shelf_shelf_taken")) >= 1
 
     shelf_points = await _rows(hass, store_entry, influxd, "e2e_shelf", "shelf")
     assert {(p["node"], p["shelf"], p["product"]) for p in shelf_points} >= {
@@ -232,7 +176,7 @@ async def test_real_node_display_reaches_sensors_events_and_export(
     hub.async_add_event_listener(
         lambda _n, e: impressions.append(e) if e["type"] == "impression" else None
     )
-    event_entity = _entity(hass, store_entry, "windowcam_display_window_impression", "event")
+    event_entity = entity_of(hass, store_entry, "windowcam_display_window_impression", "event")
     assert event_entity is not None
     await wait_for(hass, lambda: len(impressions) >= 2, within_s=180)
     fired = hass.states.get(event_entity)
@@ -248,14 +192,16 @@ async def test_real_node_display_reaches_sensors_events_and_export(
 
     # The display sensors count them; the attention-only ones exist exactly with attention on.
     def counted() -> bool:
-        shown = _state(hass, store_entry, "windowcam_display_window_impressions")
+        shown = entity_state(hass, store_entry, "windowcam_display_window_impressions")
         return shown.isdigit() and int(shown) >= 2
 
     await wait_for(hass, counted, within_s=60)
-    passers = _state(hass, store_entry, "windowcam_display_window_passers")
-    assert int(passers) >= int(_state(hass, store_entry, "windowcam_display_window_impressions"))
+    passers = entity_state(hass, store_entry, "windowcam_display_window_passers")
+    assert int(passers) >= int(
+        entity_state(hass, store_entry, "windowcam_display_window_impressions")
+    )
     for what in ("watchers", "attention"):
-        shown = _state(hass, store_entry, f"windowcam_display_window_{what}")
+        shown = entity_state(hass, store_entry, f"windowcam_display_window_{what}")
         if attention:
             assert _number(shown), (what, shown)  # vtest's heads are tiny: may well be 0
         else:

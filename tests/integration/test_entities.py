@@ -4,8 +4,10 @@ of Home Assistant and of the broker with correct counts, and keep last good valu
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
+import pytest
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
@@ -15,19 +17,26 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
-from tests.integration.conftest import NodePublisher, device_of, wait_for
+from tests.integration.conftest import (
+    NodePublisher,
+    device_of,
+    entity_of,
+    has_node,
+    set_up,
+    wait_for,
+)
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
-HEALTH = CONTRACT["definitions"]["health"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
+HEALTH = EXAMPLES["health"]
 PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")  # a real node's shoppers
 
 
 def entity_id(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "sensor") -> str:
-    found = er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{key}")
+    found = entity_of(hass, entry, key, domain)
     assert found is not None, f"no {domain} entity for {key}"
     return found
 
@@ -38,38 +47,43 @@ def value(hass: HomeAssistant, entry: MockConfigEntry, key: str, domain: str = "
     return state.state
 
 
+def shown(
+    hass: HomeAssistant, entry: MockConfigEntry, keys: Iterable[str], domain: str = "sensor"
+) -> dict[str, str]:
+    """The state of each entity, by key."""
+    return {key: value(hass, entry, key, domain) for key in keys}
+
+
 def publish_node(node: NodePublisher, state: dict[str, Any] | None = None) -> None:
-    node.publish("availability", "online", retain=True)
-    node.publish("description", DESCRIPTION, retain=True)
-    node.publish("state", state or STATE, retain=True)
-    node.publish("health", HEALTH, retain=True)
+    """The example node, online with its description, state (the example's unless given) and
+    health."""
+    node.announce(DESCRIPTION, state or STATE, HEALTH)
 
 
 async def test_entities_appear_and_follow_the_node(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
     publish_node(node)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(
-        hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].health is not None
-    )
+    await set_up(hass, store_entry, has_node("entrance", "health"))
     await hass.async_block_till_done()
 
-    assert value(hass, store_entry, "entrance_people") == "3"
-    assert value(hass, store_entry, "entrance_zone_window_people") == "1"
-    assert value(hass, store_entry, "entrance_zone_counter_people") == "2"
-    assert value(hass, store_entry, "entrance_line_door_in") == "42"
-    assert value(hass, store_entry, "entrance_line_door_out") == "39"
-    assert value(hass, store_entry, "entrance_visitors_today") == "40"
-    assert value(hass, store_entry, "entrance_zone_window_dwell") == "18.4"
-    assert value(hass, store_entry, "entrance_camera") == "ok"
-    assert value(hass, store_entry, "entrance_queue_depth") == "0"
-    assert value(hass, store_entry, "entrance_connectivity", "binary_sensor") == "on"
-    assert value(hass, store_entry, "entrance_zone_window_occupied", "binary_sensor") == "on"
-    assert value(hass, store_entry, "store_people") == "3"
-    assert value(hass, store_entry, "store_footfall_in") == "42"
-    assert value(hass, store_entry, "store_rejected") == "0"
+    sensors = {
+        "entrance_people": "3",
+        "entrance_zone_window_people": "1",
+        "entrance_zone_counter_people": "2",
+        "entrance_line_door_in": "42",
+        "entrance_line_door_out": "39",
+        "entrance_visitors_today": "40",
+        "entrance_zone_window_dwell": "18.4",
+        "entrance_camera": "ok",
+        "entrance_queue_depth": "0",
+        "store_people": "3",
+        "store_footfall_in": "42",
+        "store_rejected": "0",
+    }
+    assert shown(hass, store_entry, sensors) == sensors
+    binary = {"entrance_connectivity": "on", "entrance_zone_window_occupied": "on"}
+    assert shown(hass, store_entry, binary, "binary_sensor") == binary
 
     names = {
         hass.states.get(entity_id(hass, store_entry, key)).name  # type: ignore[union-attr]
@@ -108,9 +122,7 @@ async def test_a_second_node_is_added_without_reload(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher, mqtt_broker: Mosquitto
 ) -> None:
     publish_node(node)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(hass, lambda: "entrance" in hub.nodes)
+    await set_up(hass, store_entry, has_node("entrance"))
     back = NodePublisher(mqtt_broker.port, node_id="backroom")
     try:
         other = {
@@ -119,9 +131,7 @@ async def test_a_second_node_is_added_without_reload(
             "name": "Back room",
             "lines": [{**DESCRIPTION["lines"][0], "entrance": False}],
         }
-        back.publish("availability", "online", retain=True)
-        back.publish("description", other, retain=True)
-        back.publish("state", STATE, retain=True)
+        back.announce(other, STATE)
         await wait_for(
             hass,
             lambda: (
@@ -179,53 +189,55 @@ async def test_counts_survive_restarts_of_home_assistant_and_the_broker(
         births.close()
 
 
-async def test_restored_count_shows_until_the_node_reports(
-    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+@pytest.mark.parametrize(
+    ("key", "object_id", "restored", "unit", "reported"),
+    [
+        ("line_door_in", "front_door_in_today", 41, "people", "42"),
+        ("groups_today", "group_visits_today", 4, "groups", "5"),
+    ],
+    ids=["footfall", "groups"],
+)
+async def test_counts_today_are_restored_until_the_node_reports(
+    hass: HomeAssistant,
+    store_entry: MockConfigEntry,
+    node: NodePublisher,
+    key: str,
+    object_id: str,
+    restored: int,
+    unit: str,
+    reported: str,
 ) -> None:
-    entity = "sensor.entrance_camera_front_door_in_today"
+    object_id = f"entrance_camera_{object_id}"
+    entity = f"sensor.{object_id}"
+    unique_id = f"{store_entry.entry_id}_entrance_{key}"
     er.async_get(hass).async_get_or_create(
-        "sensor",
-        DOMAIN,
-        f"{store_entry.entry_id}_entrance_line_door_in",
-        suggested_object_id="entrance_camera_front_door_in_today",
+        "sensor", DOMAIN, unique_id, suggested_object_id=object_id
     )
-    mock_restore_cache_with_extra_data(
-        hass,
-        [(State(entity, "41"), {"native_value": 41, "native_unit_of_measurement": "people"})],
-    )
-    node.publish("availability", "online", retain=True)
-    node.publish("description", DESCRIPTION, retain=True)  # no state yet
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
+    last = {"native_value": restored, "native_unit_of_measurement": unit}
+    mock_restore_cache_with_extra_data(hass, [(State(entity, str(restored)), last)])
+    node.announce()  # no state yet
     # Both retained messages are in (they may arrive in either order), the entity is written.
-    await wait_for(
+    await set_up(
         hass,
-        lambda: (
+        store_entry,
+        lambda hub: (
             "entrance" in hub.nodes
             and hub.nodes["entrance"].online
             and hass.states.get(entity) is not None
         ),
     )
     await hass.async_block_till_done()
-    assert hass.states.get(entity).state == "41"  # type: ignore[union-attr]
+    assert hass.states.get(entity).state == str(restored)  # type: ignore[union-attr]
     node.publish("state", STATE, retain=True)
-    await wait_for(hass, lambda: hass.states.get(entity).state == "42")  # type: ignore[union-attr]
+    await wait_for(hass, lambda: hass.states.get(entity).state == reported)  # type: ignore[union-attr]
 
 
 async def test_over_capacity_follows_the_capacity_the_owner_sets(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
     publish_node(node)  # the description says capacity 25; the state has 3 people in view
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(
-        hass,
-        lambda: (
-            "entrance" in hub.nodes
-            and hub.nodes["entrance"].state is not None
-            and "entrance" in hub.capacities
-        ),
-    )
+    ready = has_node("entrance", "state")
+    await set_up(hass, store_entry, lambda hub: ready(hub) and "entrance" in hub.capacities)
     await hass.async_block_till_done()
     capacity = entity_id(hass, store_entry, "entrance_capacity", "number")
     assert hass.states.get(capacity).state == "25.0"  # type: ignore[union-attr]
@@ -246,9 +258,7 @@ async def test_persona_groups_and_staff_sensors_follow_the_node(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
     publish_node(node)  # the example node classifies personas (features.personas)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].state)
+    await set_up(hass, store_entry, has_node("entrance", "state"))
     await wait_for(hass, lambda: value(hass, store_entry, "entrance_units_today") == "34")
 
     # Today's shopper visits per persona (40 in all) and their shares; staff apart.
@@ -261,13 +271,16 @@ async def test_persona_groups_and_staff_sensors_follow_the_node(
         "focused_buyer": "20.0",
         "lingerer": "0.0",
     }
-    assert value(hass, store_entry, "entrance_groups_today") == "5"
-    assert value(hass, store_entry, "entrance_staff_visits_today") == "3"
-    assert value(hass, store_entry, "entrance_staff_now") == "1"
     # Who is in view now: a browser and a lingerer (a tie goes to the contract's order).
-    assert value(hass, store_entry, "entrance_persona_now") == "browser"
-    assert value(hass, store_entry, "entrance_zone_window_persona_now") == "lingerer"
-    assert value(hass, store_entry, "entrance_zone_counter_persona_now") == "browser"
+    sensors = {
+        "entrance_groups_today": "5",
+        "entrance_staff_visits_today": "3",
+        "entrance_staff_now": "1",
+        "entrance_persona_now": "browser",
+        "entrance_zone_window_persona_now": "lingerer",
+        "entrance_zone_counter_persona_now": "browser",
+    }
+    assert shown(hass, store_entry, sensors) == sensors
     registry = er.async_get(hass)
     for simulated_or_staff in ("group", "staff_like"):  # no sensor: never a shopper persona
         unique_id = f"{store_entry.entry_id}_entrance_persona_{simulated_or_staff}_today"
@@ -304,9 +317,7 @@ async def test_nodes_without_personas_have_no_persona_sensors(
     for key in ("personas", "units", "groups", "staff_visits"):
         del state["counters"][key]
     del state["live"], state["occupancy"]["staff"]
-    node.publish("availability", "online", retain=True)
-    node.publish("description", description, retain=True)
-    node.publish("state", state, retain=True)
+    node.announce(description, state)
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     visitors = f"{store_entry.entry_id}_entrance_visitors_today"
     registry = er.async_get(hass)
@@ -322,26 +333,3 @@ async def test_nodes_without_personas_have_no_persona_sensors(
         if "persona" in k or "staff" in k or k.endswith(("units_today", "groups_today"))
     }
     assert persona_keys == set()
-
-
-async def test_persona_counts_are_restored_until_the_node_reports(
-    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
-) -> None:
-    entity = "sensor.entrance_camera_group_visits_today"
-    er.async_get(hass).async_get_or_create(
-        "sensor",
-        DOMAIN,
-        f"{store_entry.entry_id}_entrance_groups_today",
-        suggested_object_id="entrance_camera_group_visits_today",
-    )
-    mock_restore_cache_with_extra_data(
-        hass, [(State(entity, "4"), {"native_value": 4, "native_unit_of_measurement": "groups"})]
-    )
-    node.publish("availability", "online", retain=True)
-    node.publish("description", DESCRIPTION, retain=True)  # no state yet
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    await wait_for(
-        hass, lambda: hass.states.get(entity) is not None and hass.states.get(entity).state == "4"
-    )
-    node.publish("state", STATE, retain=True)
-    await wait_for(hass, lambda: hass.states.get(entity).state == "5")  # type: ignore[union-attr]

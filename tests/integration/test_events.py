@@ -3,46 +3,57 @@ not after a reconnect, not after a Home Assistant restart — and a new stream s
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+import pytest
 from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
-from custom_components.storefront.hub import EVENT_STOREFRONT
-from tests.integration.conftest import NodePublisher, device_of, wait_for
+from custom_components.storefront.hub import EVENT_STOREFRONT, StoreHub
+from tests.integration.conftest import (
+    NodePublisher,
+    device_of,
+    has_node,
+    publish_until,
+    set_up,
+    wait_for,
+)
+from tests.node_contract import EXAMPLES, example
 
-CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
-VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
+CROSSING = EXAMPLES["event_crossing"]
+VISIT = EXAMPLES["event_visit"]
 
 
 def crossing(seq: int, stream: str = "aaaa0000bbbb1111", **extra: Any) -> dict[str, Any]:
     return {**CROSSING, "stream": stream, "seq": seq, "track": seq, **extra}
 
 
+@pytest.fixture
+async def fired(hass: HomeAssistant) -> list[Event]:
+    """Every Storefront event Home Assistant fires in the test."""
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_STOREFRONT, events.append)
+    return events
+
+
+@pytest.fixture
+async def hub(hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher) -> StoreHub:
+    """The store, set up with the example node described."""
+    node.publish("description", example("description"), retain=True)
+    return await set_up(hass, store_entry, has_node())
+
+
 async def test_each_event_fires_once_and_replays_are_dropped(
-    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+    hass: HomeAssistant,
+    store_entry: MockConfigEntry,
+    node: NodePublisher,
+    fired: list[Event],
+    hub: StoreHub,
 ) -> None:
-    fired: list[Event] = []
-    hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
-    node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
     heard: list[tuple[str, int]] = []
     hub.async_add_event_listener(lambda node_id, event: heard.append((node_id, event["seq"])))
-    await wait_for(hass, lambda: "entrance" in hub.nodes)
 
-    # Subscriptions settle a moment after set-up: send the first event until it is heard.
-    async def first_heard() -> None:
-        for _ in range(40):
-            node.publish("event/crossing", crossing(1))
-            await hass.async_block_till_done()
-            if heard:
-                return
-            await hass.async_add_executor_job(time.sleep, 0.1)
-
-    await first_heard()
+    await publish_until(hass, node, lambda: heard, ("event/crossing", crossing(1)))
     for seq in (2, 3):
         node.publish("event/crossing", crossing(seq))
     node.publish("event/visit", {**VISIT, "stream": "aaaa0000bbbb1111", "seq": 4})
@@ -64,18 +75,12 @@ async def test_each_event_fires_once_and_replays_are_dropped(
 
     # Home Assistant restarts: what was seen is remembered.
     assert await hass.config_entries.async_unload(store_entry.entry_id)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
+    hub = await set_up(hass, store_entry, has_node())
     again: list[int] = []
     hub.async_add_event_listener(lambda _n, event: again.append(event["seq"]))
-    await wait_for(hass, lambda: "entrance" in hub.nodes)
-    for _ in range(20):  # replays of old events are dropped; a new one arrives
-        node.publish("event/crossing", crossing(3))
-        node.publish("event/crossing", crossing(6))
-        await hass.async_block_till_done()
-        if again:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    # Replays of old events are dropped; a new one arrives.
+    replayed, new = ("event/crossing", crossing(3)), ("event/crossing", crossing(6))
+    await publish_until(hass, node, lambda: again, replayed, new, tries=20)
     await wait_for(hass, lambda: 6 in again)
     assert set(again) == {6}
 
@@ -87,20 +92,10 @@ async def test_each_event_fires_once_and_replays_are_dropped(
 
 
 async def test_malformed_event_is_refused_and_fires_nothing(
-    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
+    hass: HomeAssistant, node: NodePublisher, fired: list[Event], hub: StoreHub
 ) -> None:
-    fired: list[Event] = []
-    hass.bus.async_listen(EVENT_STOREFRONT, fired.append)
-    node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(hass, lambda: "entrance" in hub.nodes)
-    for _ in range(40):
-        node.publish("event/crossing", crossing(1, direction="sideways"))
-        await hass.async_block_till_done()
-        if hub.rejects.total:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    sideways = ("event/crossing", crossing(1, direction="sideways"))
+    await publish_until(hass, node, lambda: hub.rejects.total, sideways)
     assert hub.rejects.by_kind["event_crossing"] >= 1
     assert fired == []
 
@@ -114,8 +109,7 @@ async def test_crossing_event_entity_and_device_removal(
     from custom_components.storefront.const import DOMAIN
 
     assert await async_setup_component(hass, "config", {})
-    node.publish("availability", "online", retain=True)
-    node.publish("description", CONTRACT["definitions"]["description"]["examples"][0], retain=True)
+    node.announce()
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     hub = store_entry.runtime_data.hub
     registry = er.async_get(hass)
@@ -123,12 +117,12 @@ async def test_crossing_event_entity_and_device_removal(
     await wait_for(hass, lambda: registry.async_get_entity_id("event", DOMAIN, key) is not None)
     entity_id = registry.async_get_entity_id("event", DOMAIN, key)
     assert entity_id is not None
-    for _ in range(40):
-        node.publish("event/crossing", crossing(1, stream="eeee0000ffff1111"))
-        await hass.async_block_till_done()
-        if hass.states.get(entity_id).attributes.get("event_type"):  # type: ignore[union-attr]
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    await publish_until(
+        hass,
+        node,
+        lambda: hass.states.get(entity_id).attributes.get("event_type"),  # type: ignore[union-attr]
+        ("event/crossing", crossing(1, stream="eeee0000ffff1111")),
+    )
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.attributes["event_type"] == "in"

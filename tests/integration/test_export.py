@@ -22,16 +22,16 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN, EXPORT_UNREACHABLE_MINUTES
-from custom_components.storefront.contract import CONTRACT
 from custom_components.storefront.diagnostics import async_get_config_entry_diagnostics
 from storefront_dev.servers import Influxd, VictoriaMetrics
-from tests.integration.conftest import NodePublisher, wait_for
+from tests.integration.conftest import NodePublisher, publish_until, wait_for
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
-HEALTH = CONTRACT["definitions"]["health"]["examples"][0]
-CROSSING = CONTRACT["definitions"]["event_crossing"]["examples"][0]
-VISIT = CONTRACT["definitions"]["event_visit"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
+HEALTH = EXAMPLES["health"]
+CROSSING = EXAMPLES["event_crossing"]
+VISIT = EXAMPLES["event_visit"]
 STREAM = "feed0000cafe1111"
 
 
@@ -149,12 +149,7 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     writer = hub.export.writer
     heard: list[int] = []
     hub.async_add_event_listener(lambda _n, event: heard.append(event["seq"]))
-    for _ in range(40):  # subscriptions settle a moment after set-up
-        node.publish("event/crossing", crossing(1, now + 1))
-        await hass.async_block_till_done()
-        if heard:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    await publish_until(hass, node, lambda: heard, ("event/crossing", crossing(1, now + 1)))
     node.publish("health", {**HEALTH, "ts": now + 2})
     node.publish("event/visit", {**VISIT, "stream": STREAM, "seq": 2, "ts": now + 3})
     await wait_for(hass, lambda: 2 in heard and hub.nodes["entrance"].health is not None)

@@ -3,7 +3,6 @@ is kept, and a valid value already held is never replaced by a bad one."""
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from typing import Any
@@ -16,6 +15,8 @@ from hypothesis import strategies as st
 
 from custom_components.storefront import contract
 from custom_components.storefront.hub import StoreHub
+from tests.hostile import bomb, junk, mutations
+from tests.node_contract import EXAMPLES
 
 SUFFIXES = [
     "availability",
@@ -30,45 +31,9 @@ SUFFIXES = [
     "event/unknown",
 ]
 NODES = ["entrance", "Bad.Node", "x" * 40, ""]
-GOOD = {k: contract.CONTRACT["definitions"][k]["examples"][0] for k in ("state", "health")}
+GOOD = {k: EXAMPLES[k] for k in ("state", "health")}
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6)
-    ),
-    max_leaves=25,
-)
-
-
-def _mutations(kind: str) -> st.SearchStrategy[bytes]:
-    """A valid example with one field replaced by any JSON value, as text."""
-    base = GOOD[kind]
-
-    def mutate(key: str, value: Any) -> bytes:
-        changed = copy.deepcopy(base)
-        changed[key] = value
-        return json.dumps(changed, allow_nan=True).encode()
-
-    return st.builds(mutate, st.sampled_from(sorted(base)), json_values)
-
-
-def _bomb(depth: int) -> bytes:
-    return b"[" * depth + b"]" * depth
-
-
-payloads = st.one_of(
-    st.binary(max_size=300),
-    st.text(max_size=100).map(lambda t: t.encode("utf-8", "surrogatepass")),
-    json_values.map(lambda v: json.dumps(v, allow_nan=True).encode()),
-    st.integers(1, 30_000).map(_bomb),
-    _mutations("state"),
-    _mutations("health"),
-)
+payloads = st.one_of(junk(max_bytes=300, max_depth=30_000), mutations("state"), mutations("health"))
 
 
 def _deliver(hub: StoreHub, topic: str, payload: bytes) -> None:
@@ -120,7 +85,7 @@ async def test_depth_bombs_are_counted_and_logged_short(
     hub = StoreHub(hass, "storefront", "fuzz")
     kinds = [s for s in SUFFIXES if s not in ("command", "unknown", "event/unknown")]
     for suffix in kinds:
-        _deliver(hub, f"storefront/entrance/{suffix}", _bomb(30_000))
+        _deliver(hub, f"storefront/entrance/{suffix}", bomb(30_000))
     assert hub.rejects.total == len(kinds)
     assert "nested deeper" in (hub.rejects.last_error or "")
     assert all(len(r.getMessage()) < 500 for r in caplog.records)

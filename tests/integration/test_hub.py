@@ -10,27 +10,15 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
-from tests.integration.conftest import NodePublisher, wait_for
-
-EXAMPLES = {
-    kind: CONTRACT["definitions"][kind]["examples"][0]
-    for kind in ("description", "state", "health")
-}
+from tests.integration.conftest import NodePublisher, has_node, set_up, wait_for
+from tests.node_contract import EXAMPLES
 
 
 async def test_retained_node_data_reaches_the_hub(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
-    node.publish("availability", "online", retain=True)
-    node.publish("description", EXAMPLES["description"], retain=True)
-    node.publish("state", EXAMPLES["state"], retain=True)
-
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(
-        hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].state is not None
-    )
+    node.announce(EXAMPLES["description"], EXAMPLES["state"])
+    hub = await set_up(hass, store_entry, has_node("entrance", "state"))
     data = hub.nodes["entrance"]
     assert data.online is True
     assert data.description is not None
@@ -59,11 +47,7 @@ async def test_bad_payload_is_refused_and_last_good_value_kept(
     reason: str,
 ) -> None:
     node.publish("state", EXAMPLES["state"], retain=True)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(
-        hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].state is not None
-    )
+    hub = await set_up(hass, store_entry, has_node("entrance", "state"))
 
     with caplog.at_level(logging.WARNING):
         node.publish("state", payload)
@@ -77,9 +61,7 @@ async def test_negative_count_and_unknown_version_are_refused(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
     node.publish("health", EXAMPLES["health"], retain=True)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(hass, lambda: "entrance" in hub.nodes)
+    hub = await set_up(hass, store_entry, has_node("entrance"))
     negative = copy.deepcopy(EXAMPLES["state"])
     negative["occupancy"]["total"] = -2
     future = copy.deepcopy(EXAMPLES["state"])
@@ -98,9 +80,7 @@ async def test_invalid_node_id_in_topic_is_refused(
     intruder = NodePublisher(hub_port(mqtt_broker), node_id="Bad.Node")
     try:
         intruder.publish("state", EXAMPLES["state"], retain=True)
-        assert await hass.config_entries.async_setup(store_entry.entry_id)
-        hub = store_entry.runtime_data.hub
-        await wait_for(hass, lambda: hub.rejects.total == 1)
+        hub = await set_up(hass, store_entry, lambda hub: hub.rejects.total == 1)
     finally:
         intruder.clear_retained("state")
         intruder.close()
@@ -115,11 +95,10 @@ def hub_port(broker: object) -> int:
 async def test_cleared_retained_description_forgets_it(
     hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher
 ) -> None:
-    node.publish("availability", "online", retain=True)
-    node.publish("description", EXAMPLES["description"], retain=True)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
-    await wait_for(hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].online)
+    node.announce(EXAMPLES["description"])
+    hub = await set_up(
+        hass, store_entry, lambda hub: has_node()(hub) and hub.nodes["entrance"].online
+    )
     node.clear_retained("availability", "description")  # waits on the later one
     await wait_for(hass, lambda: hub.nodes["entrance"].description is None)
     assert hub.nodes["entrance"].online is False

@@ -9,7 +9,7 @@ import pytest
 
 from custom_components.storefront import identifiers
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT, ContractError, validate
+from custom_components.storefront.contract import ContractError, validate
 from custom_components.storefront.models import (
     NodeCounts,
     NodeData,
@@ -17,11 +17,7 @@ from custom_components.storefront.models import (
     NodeVitals,
     Snapshot,
 )
-
-EXAMPLES = {
-    kind: CONTRACT["definitions"][kind]["examples"][0]
-    for kind in ("description", "state", "health", "snapshot")
-}
+from tests.node_contract import EXAMPLES
 
 
 def test_models_read_the_contract_examples() -> None:

@@ -12,11 +12,11 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.storefront.const import CONF_OFFLINE_MINUTES, DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from tests.integration.conftest import NodePublisher, wait_for
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
-STATE = CONTRACT["definitions"]["state"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
+STATE = EXAMPLES["state"]
 
 
 async def test_node_offline_too_long_raises_and_clears_an_issue(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from typing import Any
 
 from homeassistant.components.device_automation import DeviceAutomationType
@@ -19,14 +18,14 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.storefront import contract
 from custom_components.storefront.const import DOMAIN
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
-from tests.integration.conftest import NodePublisher, wait_for
+from tests.integration.conftest import NodePublisher, publish_until, wait_for
 from tests.integration.test_device_triggers import _node_device
 from tests.integration.test_entities import STATE, entity_id, value
+from tests.node_contract import EXAMPLES
 
-SHELF_EVENT = CONTRACT["definitions"]["event_shelf"]["examples"][0]
+SHELF_EVENT = EXAMPLES["event_shelf"]
 COFFEE = "entrance_shelf_coffee"
 
 
@@ -52,12 +51,7 @@ async def publish_until_heard(
     seen: list[int] = []
     hub = entry.runtime_data.hub
     remove = hub.async_add_event_listener(lambda _n, e: seen.append(e["seq"]))
-    for _ in range(40):
-        node.publish("event/shelf", event)
-        await hass.async_block_till_done()
-        if seen:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
+    await publish_until(hass, node, lambda: seen, ("event/shelf", event))
     remove()
     assert seen, "the hub never heard the shelf event"
 

@@ -15,11 +15,11 @@ import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.storefront.contract import CONTRACT
 from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import ROOT, NodePublisher, wait_for
+from tests.node_contract import EXAMPLES
 
-DESCRIPTION = CONTRACT["definitions"]["description"]["examples"][0]
+DESCRIPTION = EXAMPLES["description"]
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 TILL = {"id": "till", "name": "Till", "polygon": [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]]}
 
@@ -86,15 +86,20 @@ def answering(node: NodePublisher, mqtt_broker: Mosquitto) -> Iterator[Answering
     answering.close()
 
 
-async def _loaded(hass: HomeAssistant, entry: MockConfigEntry, node: NodePublisher) -> None:
+@pytest.fixture
+async def panel_entry(
+    hass: HomeAssistant, store_entry: MockConfigEntry, node: NodePublisher, answering: AnsweringNode
+) -> MockConfigEntry:
+    """The store set up with its answering node described, online and with a first snapshot."""
     node.publish("availability", "online", retain=True)
     node.publish("description", DESCRIPTION, retain=True)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    hub = entry.runtime_data.hub
+    assert await hass.config_entries.async_setup(store_entry.entry_id)
+    hub = store_entry.runtime_data.hub
     # A node seen for the first time is asked for a snapshot (no broken image in the app).
     await wait_for(
         hass, lambda: "entrance" in hub.nodes and hub.nodes["entrance"].snapshot is not None
     )
+    return store_entry
 
 
 async def _call(client: Any, **message: Any) -> dict[str, Any]:
@@ -104,13 +109,8 @@ async def _call(client: Any, **message: Any) -> dict[str, Any]:
 
 
 async def test_get_lists_nodes_and_gives_layout_and_snapshot(
-    hass: HomeAssistant,
-    store_entry: MockConfigEntry,
-    node: NodePublisher,
-    answering: AnsweringNode,
-    hass_ws_client: Any,
+    hass: HomeAssistant, panel_entry: MockConfigEntry, answering: AnsweringNode, hass_ws_client: Any
 ) -> None:
-    await _loaded(hass, store_entry, node)
     client = await hass_ws_client(hass)
 
     answer = await _call(client, type="storefront/layout/get")
@@ -118,7 +118,7 @@ async def test_get_lists_nodes_and_gives_layout_and_snapshot(
     result = answer["result"]
     assert result["nodes"] == [
         {
-            "entry_id": store_entry.entry_id,
+            "entry_id": panel_entry.entry_id,
             "node_id": "entrance",
             "name": "Main Street: Entrance camera",
             "online": True,
@@ -130,22 +130,17 @@ async def test_get_lists_nodes_and_gives_layout_and_snapshot(
     assert base64.b64decode(result["snapshot"]["image"]) == JPEG
 
     unknown = await _call(
-        client, type="storefront/layout/get", entry_id=store_entry.entry_id, node_id="back"
+        client, type="storefront/layout/get", entry_id=panel_entry.entry_id, node_id="back"
     )
     assert unknown["success"] is False
     assert unknown["error"]["translation_key"] == "unknown_node"
 
 
 async def test_set_sends_the_layout_and_shows_the_nodes_reason_on_refusal(
-    hass: HomeAssistant,
-    store_entry: MockConfigEntry,
-    node: NodePublisher,
-    answering: AnsweringNode,
-    hass_ws_client: Any,
+    hass: HomeAssistant, panel_entry: MockConfigEntry, answering: AnsweringNode, hass_ws_client: Any
 ) -> None:
-    await _loaded(hass, store_entry, node)
     client = await hass_ws_client(hass)
-    target = {"entry_id": store_entry.entry_id, "node_id": "entrance"}
+    target = {"entry_id": panel_entry.entry_id, "node_id": "entrance"}
     layout = {"version": 1, "zones": [TILL], "lines": DESCRIPTION["lines"], "displays": []}
 
     answer = await _call(client, type="storefront/layout/set", layout=layout, **target)
@@ -160,7 +155,7 @@ async def test_set_sends_the_layout_and_shows_the_nodes_reason_on_refusal(
     assert refused["success"] is False
     assert refused["error"]["translation_key"] == "command_refused"
     assert "lines[0] 'door': start and end are the same point" in refused["error"]["message"]
-    assert [z.id for z in store_entry.runtime_data.hub.nodes["entrance"].info.zones] == ["till"]
+    assert [z.id for z in panel_entry.runtime_data.hub.nodes["entrance"].info.zones] == ["till"]
 
     # A layout that breaks the contract is refused here, naming the field, and never sent.
     before = len(answering.commands)
@@ -173,18 +168,13 @@ async def test_set_sends_the_layout_and_shows_the_nodes_reason_on_refusal(
 
 
 async def test_snapshot_request_returns_the_new_picture(
-    hass: HomeAssistant,
-    store_entry: MockConfigEntry,
-    node: NodePublisher,
-    answering: AnsweringNode,
-    hass_ws_client: Any,
+    hass: HomeAssistant, panel_entry: MockConfigEntry, answering: AnsweringNode, hass_ws_client: Any
 ) -> None:
-    await _loaded(hass, store_entry, node)
     client = await hass_ws_client(hass)
     answer = await _call(
         client,
         type="storefront/snapshot/request",
-        entry_id=store_entry.entry_id,
+        entry_id=panel_entry.entry_id,
         node_id="entrance",
     )
     assert answer["success"] is True, answer
@@ -193,7 +183,7 @@ async def test_snapshot_request_returns_the_new_picture(
         576,
     )
     asked = [c["id"] for c in answering.commands if c["command"] == "snapshot"]
-    assert store_entry.runtime_data.hub.nodes["entrance"].snapshot.request_id == asked[-1]
+    assert panel_entry.runtime_data.hub.nodes["entrance"].snapshot.request_id == asked[-1]
 
 
 @pytest.mark.parametrize(
@@ -206,14 +196,12 @@ async def test_snapshot_request_returns_the_new_picture(
 )
 async def test_only_administrators_may_use_the_commands(
     hass: HomeAssistant,
-    store_entry: MockConfigEntry,
-    node: NodePublisher,
+    panel_entry: MockConfigEntry,
     answering: AnsweringNode,
     hass_ws_client: Any,
     hass_read_only_access_token: str,
     message: dict[str, Any],
 ) -> None:
-    await _loaded(hass, store_entry, node)
     before = len(answering.commands)
     client = await hass_ws_client(hass, hass_read_only_access_token)
     answer = await _call(client, **message)

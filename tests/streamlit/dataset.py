@@ -1,27 +1,27 @@
-"""Two weeks of store traffic, written the way Home Assistant writes it.
+"""Store traffic up to now (two weeks for the analyst app), written the way Home Assistant
+writes it.
 
 The traffic comes from the project's one synthetic generator (`storefront_dev.synthetic`), its
 messages built by the node's own message module; each is validated against contract.json,
 `PointMaker` turns it into line protocol and `write_lines` sends it to a real InfluxDB. Every
 message is also kept as a plain record, so a test computes the numbers it expects from what
-was written, never from the app.
+was written, never from the app or the dashboard.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import requests
 
-from custom_components.storefront.contract import CONTRACT, validate
+from custom_components.storefront.contract import validate
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
 from custom_components.storefront.policy import hour_bucket
@@ -31,14 +31,11 @@ TZ = "Europe/Berlin"
 DAYS = 16  # today and the 15 days before: a week-over-week comparison for every recent day
 OPEN_HOURS = range(8, 20)
 STATE_EVERY = timedelta(minutes=10)
+HEALTH_EVERY = timedelta(hours=1)
 PERSONAS = ("passer_by", "browser", "focused_buyer", "lingerer")
 OFFERS = ("winter_sale", "coffee_club")
 OFFER_TAGS = {"winter_sale": ("coats", "evening"), "coffee_club": ("coffee", "morning")}
 BATCH = 5000
-
-
-def example(kind: str) -> dict[str, Any]:
-    return copy.deepcopy(CONTRACT["definitions"][kind]["examples"][0])
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,9 @@ class NodeSpec:
     shelf: str | None = None
     display: str | None = None
     synthetic: bool = False
+    hours: tuple[float, float] = (OPEN_HOURS.start, OPEN_HOURS.stop)  # open daily, local hours
+    outage: tuple[float, float] | None = None  # (hours before now it began, minutes it lasted)
+    present_now: bool = False  # a shopper is sure to be in view at the end of the data
 
 
 NODES = (
@@ -139,6 +139,34 @@ class Impression:
     ts: float
 
 
+@dataclass(frozen=True)
+class HealthReport:
+    store: str
+    node: str
+    synthetic: bool
+    ts: float
+
+
+@dataclass(frozen=True)
+class Availability:
+    store: str
+    node: str
+    synthetic: bool
+    online: bool
+    ts: float
+
+
+class Scoped(Protocol):
+    """A record of one node of one store."""
+
+    @property
+    def store(self) -> str: ...
+    @property
+    def node(self) -> str: ...
+    @property
+    def synthetic(self) -> bool: ...
+
+
 @dataclass
 class Dataset:
     """What was written, as records; `lines` is the line protocol sent to InfluxDB."""
@@ -151,6 +179,8 @@ class Dataset:
     shelf_changes: list[ShelfChange] = field(default_factory=list)
     stock: list[StockReading] = field(default_factory=list)
     impressions: list[Impression] = field(default_factory=list)
+    health: list[HealthReport] = field(default_factory=list)
+    availability: list[Availability] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -174,11 +204,7 @@ class Dataset:
         """Records of whole local days `first`..`last`, as the app's filters select them."""
         start, end = self.bounds(first, last)
         return [
-            r
-            for r in records
-            if start <= r.ts < end
-            and (not stores or r.store in stores)
-            and (synthetic or not r.synthetic)
+            r for r in scoped(records, stores=stores, synthetic=synthetic) if start <= r.ts < end
         ]
 
     def entries(self, first: date, last: date, **scope: Any) -> int:
@@ -213,6 +239,24 @@ class Dataset:
         return found
 
 
+def scoped[R: Scoped](
+    records: Iterable[R],
+    *,
+    stores: Sequence[str] = (),
+    nodes: Sequence[str] = (),
+    synthetic: bool = True,
+) -> list[R]:
+    """The records of the stores and nodes picked (none picked: all), simulated nodes' too
+    unless `synthetic` is False."""
+    return [
+        r
+        for r in records
+        if (not stores or r.store in stores)
+        and (not nodes or r.node in nodes)
+        and (synthetic or not r.synthetic)
+    ]
+
+
 def nearest_rank(values: Sequence[float], percent: float) -> float:
     """The nearest-rank percentile (the definition InfluxQL's percentile() uses)."""
     ordered = sorted(values)
@@ -220,8 +264,9 @@ def nearest_rank(values: Sequence[float], percent: float) -> float:
     return ordered[min(max(index, 0), len(ordered) - 1)]
 
 
-def _sim_node(index: int, spec: NodeSpec) -> synthetic.SimNode:
-    """The generator's node for a spec: its zones, line, shelf and display, open 8-20 daily."""
+def _sim_node(index: int, spec: NodeSpec, tz: str, now: float) -> synthetic.SimNode:
+    """The generator's node for a spec: its zones, line, shelf, display, daily hours, outage
+    and shopper in view at `now`."""
     zones = tuple(
         synthetic.ZoneSpec(z, z, synthetic.rect(0.25 * i, 0.3, 0.25 * (i + 1), 1.0), 60)
         for i, z in enumerate(spec.zones)
@@ -237,12 +282,17 @@ def _sim_node(index: int, spec: NodeSpec) -> synthetic.SimNode:
         products = (("espresso", "Espresso beans"),)
         shelves = (synthetic.ShelfSpec(spec.shelf, spec.shelf, spec.zones[-1], area, products, 40),)
     low, high = spec.visitors_per_hour
+    opening, closing = spec.hours
+    outages: tuple[tuple[float, float], ...] = ()
+    if spec.outage:
+        began = now - spec.outage[0] * 3600
+        outages = ((began, began + spec.outage[1] * 60),)
     layout = synthetic.Layout(
         kind=spec.node,
         title=spec.node,
-        visitors_per_day=(low + high) / 2 * len(OPEN_HOURS),
+        visitors_per_day=(low + high) / 2 * (closing - opening),
         capacity=30,
-        hours=((OPEN_HOURS.start, OPEN_HOURS.stop),) * 7,
+        hours=(spec.hours,) * 7,
         peaks=synthetic.LAYOUTS[0].peaks,
         zones=zones,
         display=display,
@@ -254,39 +304,67 @@ def _sim_node(index: int, spec: NodeSpec) -> synthetic.SimNode:
         index=index,
         layout=layout,
         scale=1.0,
-        timezone=TZ,
+        timezone=tz,
         synthetic=spec.synthetic,
         personas=spec.personas,
         title=f"{spec.node} camera",
+        outages=outages,
+        present_at=(now,) if spec.present_now else (),
     )
 
 
-def build(now: datetime, seed: int = 7, nodes: Sequence[NodeSpec] = NODES) -> Dataset:
-    """DAYS days of traffic up to `now` (not beyond), for `nodes`, from the synthetic generator:
-    every message is validated by the contract, becomes points through `PointMaker` and is
-    kept as a record."""
-    tz = ZoneInfo(TZ)
+def build(
+    now: datetime,
+    seed: int = 7,
+    nodes: Sequence[NodeSpec] = NODES,
+    *,
+    timezone: str = TZ,
+    since: datetime | None = None,
+    state_every: timedelta = STATE_EVERY,
+    health_every: timedelta = HEALTH_EVERY,
+) -> Dataset:
+    """Traffic from `since` (default: local midnight DAYS - 1 days ago) up to `now` (not
+    beyond), for `nodes`, from the synthetic generator: every message is validated by the
+    contract, becomes points through `PointMaker` and is kept as a record. Each node is online
+    from `since` on."""
+    tz = ZoneInfo(timezone)
     now = now.astimezone(tz)
     data = Dataset(tz=tz, now=now)
     makers: dict[str, PointMaker] = {}
-    first = datetime.combine(data.today - timedelta(days=DAYS - 1), time(), tz).timestamp()
+    first_day = datetime.combine(data.today - timedelta(days=DAYS - 1), time(), tz)
+    first = (since or first_day).timestamp()
     for index, spec in enumerate(nodes, start=1):
         maker = makers.setdefault(spec.store, PointMaker(spec.store))
-        data.lines += maker.availability(spec.node, True, first)
-        store = synthetic.Store.of([_sim_node(index, spec)], seed=seed)
-        messages = store.messages(
-            first, now.timestamp(), state_every_s=STATE_EVERY.total_seconds(), health_every_s=3600
+        node = _sim_node(index, spec, timezone, now.timestamp())
+        messages = synthetic.Store.of([node], seed=seed).messages(
+            first,
+            now.timestamp(),
+            state_every_s=state_every.total_seconds(),
+            health_every_s=health_every.total_seconds(),
         )
         for _node, sent, message in messages:
-            kind = f"event_{message['type']}" if sent == "event" else sent
-            validate(kind, message)
-            data.lines += getattr(maker, sent)(spec.node, message)
-            if kind == "event_impression" and message.get("offer"):
-                data.lines += offer_points(maker, spec.node, message, tz)
-            _record(data, spec, kind, message)
+            _send(data, maker, spec, sent, message)
+            if sent == "description":  # described at `since`, and online (marked synthetic)
+                _send(data, maker, spec, "availability", {"ts": first, "online": True})
     for maker in makers.values():
         data.lines += maker.rollup()  # the last hourly slots, as the export does on stop
     return data
+
+
+def _send(
+    data: Dataset, maker: PointMaker, spec: NodeSpec, sent: str, message: dict[str, Any]
+) -> None:
+    """What Home Assistant does with a message: validate it, write its points; and keep it."""
+    kind = f"event_{message['type']}" if sent == "event" else sent
+    if kind == "availability":
+        validate(kind, "online" if message["online"] else "offline")
+        data.lines += maker.availability(spec.node, message["online"], message["ts"])
+    else:
+        validate(kind, message)
+        data.lines += getattr(maker, sent)(spec.node, message)
+    if kind == "event_impression" and message.get("offer"):
+        data.lines += offer_points(maker, spec.node, message, data.tz)
+    _record(data, spec, kind, message)
 
 
 def offer_points(maker: PointMaker, node: str, message: dict, tz: ZoneInfo) -> list[str]:
@@ -325,6 +403,10 @@ def _record(data: Dataset, spec: NodeSpec, kind: str, message: dict[str, Any]) -
     elif kind == "event_impression":
         keys = ("display", "offer", "looked", "attention_s", "duration_s")
         data.impressions.append(Impression(**common, ts=ts, **{k: message[k] for k in keys}))
+    elif kind == "health":
+        data.health.append(HealthReport(**common, ts=ts))
+    elif kind == "availability":
+        data.availability.append(Availability(**common, online=message["online"], ts=ts))
     elif kind == "state":
         occupancy = message["occupancy"]
         data.occupancy.append(

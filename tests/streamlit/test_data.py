@@ -25,6 +25,7 @@ from streamlit_app.influxql import (
     InfluxUnreachable,
     to_frame,
 )
+from tests.node_contract import example
 from tests.streamlit import dataset
 
 DATABASE = "streamlit_data"
@@ -215,7 +216,7 @@ def test_store_names_with_quotes_are_escaped(influxd: Influxd) -> None:
     database = "streamlit_data_quotes"
     dataset.create_database(influxd.url, database)
     maker = PointMaker(store)
-    event = dataset.example("event_crossing")
+    event = example("event_crossing")
     now = datetime.now(tz=ZoneInfo(dataset.TZ))
     event["ts"] = (now - timedelta(minutes=5)).timestamp()
     _write(influxd.url, database, maker.event("entrance", event))
@@ -236,7 +237,7 @@ def test_reads_a_named_retention_policy(influxd: Influxd) -> None:
         params={"q": f'CREATE RETENTION POLICY "keep" ON "{database}" DURATION 400d REPLICATION 1'},
         timeout=10,
     ).raise_for_status()
-    event = dataset.example("event_crossing")
+    event = example("event_crossing")
     now = datetime.now(tz=ZoneInfo(dataset.TZ))
     event["ts"] = (now - timedelta(minutes=5)).timestamp()
     _write(influxd.url, database, PointMaker("Main Street").event("entrance", event), rp="keep")
