@@ -47,4 +47,5 @@ async def async_get_config_entry_diagnostics(
             )
             for node_id, node in hub.nodes.items()
         },
+        "offers": entry.runtime_data.offers.diagnostics(),
     }

@@ -178,7 +178,23 @@ class DisplayOffers:
                     )
                     self._registered.add(key)
                 slot = self.slots.setdefault(key, DisplaySlot(node_id, display["id"]))
+                if slot.on_screen is not None and key not in self.ledger.on_screen:
+                    self._resume(key, slot, now)
                 self._maybe_choose(key, slot, now)
+
+    def _resume(self, key: str, slot: DisplaySlot, now: datetime) -> None:
+        """After a restart (or a reload) the offer kept as on screen is on screen still: the
+        ledger credits it again, and the node is told, without counting it as shown anew."""
+        offer = self.catalogue().get(slot.on_screen or "")
+        if offer is None:
+            return
+        slot.audience = self.audience(slot.node_id, slot.display_id, now)
+        ts = now.timestamp()
+        self.ledger.show(Showing(key, offer.offer_id, self._bucket(slot), ts, offer.products))
+        slot.since = ts
+        self.entry.async_create_background_task(
+            self.hass, self._tell_node(slot, offer.offer_id), f"{DOMAIN} now showing"
+        )
 
     def _maybe_choose(self, key: str, slot: DisplaySlot, now: datetime) -> None:
         offers = {o.offer_id: o for o in self.candidates(now)}
@@ -321,16 +337,28 @@ class DisplayOffers:
             self.secret, self.entry.entry_id, node_id, display_id, now=dt_util.now().timestamp()
         )
 
+    def diagnostics(self) -> dict[str, Any]:
+        """What is kept in storage, for diagnostics: the displays and what the policy learnt
+        (its decision log only counted), never the secret that signs the screen URLs."""
+        policy = self.policy.to_dict()
+        return {
+            "policy": {**policy, "decisions": len(policy["decisions"])},
+            "displays": self._displays(),
+        }
+
     def _data(self) -> dict[str, Any]:
         return {
             "secret": self.secret,
             "policy": self.policy.to_dict(),
-            "displays": {
-                key: {
-                    "auto": slot.auto,
-                    "on_screen": slot.on_screen,
-                    "figures": {o: dict(f) for o, f in slot.figures.items()},
-                }
-                for key, slot in self.slots.items()
-            },
+            "displays": self._displays(),
+        }
+
+    def _displays(self) -> dict[str, Any]:
+        return {
+            key: {
+                "auto": slot.auto,
+                "on_screen": slot.on_screen,
+                "figures": {o: dict(f) for o, f in slot.figures.items()},
+            }
+            for key, slot in self.slots.items()
         }

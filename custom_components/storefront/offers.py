@@ -13,10 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 
 from .policy import Arm, Audience, context_tokens
 
 ID_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
+MEDIA_SOURCE = "media-source://"
+# media-source://<source>/<item>, e.g. media-source://media_source/local/offer.png
+MEDIA_SOURCE_RE = re.compile(r"^media-source://[a-z0-9]+(?:_[a-z0-9]+)*/[^/\s].*$")
 TITLE_MAX = 80
 PITCH_MAX = 300
 TAGS_MAX = 16
@@ -135,10 +139,22 @@ def _time(field: str, value: Any) -> time | None:
 
 
 def _image(value: Any) -> str:
+    """A media source with its item, an http(s) URL with a host, or a path on Home Assistant."""
     image = str(value or "").strip()
-    if image and not image.startswith(("media-source://", "https://", "http://", "/")):
+    if not image:
+        return image
+    if image.startswith(MEDIA_SOURCE):
+        valid = MEDIA_SOURCE_RE.match(image) is not None
+    elif image.startswith(("https://", "http://")):
+        valid = bool(urlsplit(image).hostname)
+    else:
+        valid = image.startswith("/") and not image.startswith("//")
+    if not valid:
         raise OfferError(
-            "image", "invalid_image", "a media source, an http(s) URL or a path such as /local/x"
+            "image",
+            "invalid_image",
+            f"{image!r} is not a media source such as media-source://media_source/local/"
+            "offer.png, an http(s) URL or a path such as /local/offer.png",
         )
     return image
 

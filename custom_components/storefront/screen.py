@@ -1,28 +1,49 @@
 """The shop screen: a page the integration serves for one display, opened full-screen by a kiosk
 browser without a Home Assistant login. Access is by a signed URL (HMAC-SHA256 over the store,
 node, display and expiry with a secret kept in the store's storage), so a URL opens its own
-display only, and only until it expires. The page polls its display's content twice a second."""
+display only, and only until it expires. The page polls its display's content twice a second.
+
+An offer's image given as a media source (`media-source://...`) is resolved to Home Assistant's
+own URL for it and, where that URL needs a login, signed for Home Assistant's read-only content
+user: the page polls its content, so the signed link it holds is always a current one."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
+from datetime import timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from homeassistant.components import media_source
+from homeassistant.components.http.auth import SIGN_QUERY_PARAM, async_sign_path
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
+from yarl import URL
 
 from .const import DOMAIN
+from .offers import MEDIA_SOURCE
 
 if TYPE_CHECKING:
     from .display_offers import DisplayOffers
 
+_LOGGER = logging.getLogger(__name__)
 URL_BASE = f"/api/{DOMAIN}/screen"
 VALID_S = 365 * 24 * 3600  # a year: a kiosk is set up once; rotating the secret revokes all
+# A media-source image's signed link is valid for an hour and signed anew after half of it: the
+# page, polling twice a second, always holds a link valid for half an hour or more, and loads
+# the image again (the link changed) only twice an hour. Home Assistant's signing key lasts
+# until it restarts; the links are then signed again at the next poll.
+IMAGE_VALID_S = 3600
+IMAGE_RENEW_S = IMAGE_VALID_S // 2
+# An image that could not be resolved is tried again this often (logged the first time only).
+IMAGE_RETRY_S = 60
+# Served without a login by Home Assistant itself (www/): no signature needed.
+UNSIGNED_PREFIXES = ("/local/",)
 
 
 def _signature(secret: str, entry_id: str, node_id: str, display_id: str, expires: int) -> str:
@@ -68,6 +89,9 @@ p{font-size:3.5vw;margin:0 1em;text-align:center}
 <body><main><img id="image" alt="" hidden><h1 id="title"></h1><p id="pitch"></p></main>
 <script>
 const source = location.pathname + "/content" + location.search;
+const image = document.getElementById("image");
+image.onload = () => { image.hidden = !image.getAttribute("src"); };
+image.onerror = () => { image.hidden = true; };
 let last = null;
 async function poll() {
   try {
@@ -79,9 +103,12 @@ async function poll() {
         const c = JSON.parse(text);
         document.getElementById("title").textContent = c.title || "";
         document.getElementById("pitch").textContent = c.pitch || "";
-        const image = document.getElementById("image");
-        image.hidden = !c.image;
-        if (c.image) image.src = c.image;
+        if (!c.image) {
+          image.hidden = true;
+          image.removeAttribute("src");
+        } else if (c.image !== image.getAttribute("src")) {
+          image.src = c.image;  // shown once loaded; one that fails stays hidden
+        }
         document.body.dataset.offer = c.offer_id || "";
       }
     }
@@ -91,6 +118,60 @@ async function poll() {
 poll();
 </script></body></html>
 """
+
+
+class ScreenImages:
+    """Offer images as links the screen page loads without a login. A plain URL or path is
+    used as it is; a media source is resolved and, when it points into Home Assistant, signed.
+    A media source that cannot be shown is left out (the offer is shown without its image)."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.hass = hass
+        self._links: dict[str, tuple[str | None, float]] = {}  # id: (link, sign anew at)
+        self._logged: set[str] = set()
+
+    async def link(self, image: str, now: float) -> str | None:
+        """The link the page shows for an offer's `image`; None when it cannot be shown."""
+        if not image.startswith(MEDIA_SOURCE):
+            return image
+        cached = self._links.get(image)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        link = await self._resolve(image)
+        self._links = {k: v for k, v in self._links.items() if now < v[1]}
+        self._links[image] = (link, now + (IMAGE_RENEW_S if link else IMAGE_RETRY_S))
+        return link
+
+    async def _resolve(self, image: str) -> str | None:
+        try:
+            media = await media_source.async_resolve_media(self.hass, image, None)
+            if not media.mime_type.startswith("image/"):
+                raise ValueError(f"{media.mime_type} is not an image")
+            if media.path is not None and not await self.hass.async_add_executor_job(
+                media.path.is_file
+            ):
+                raise FileNotFoundError("no such file")
+        except Exception as err:  # any media source's failure: the offer goes without image
+            if image not in self._logged:
+                self._logged.add(image)
+                _LOGGER.warning(
+                    "The offer image %s cannot be shown on the screen (%s); "
+                    "the offer is shown without it",
+                    image,
+                    str(err) or type(err).__name__,
+                )
+            return None
+        self._logged.discard(image)
+        url = URL(media.url)
+        if url.is_absolute() or url.path.startswith(UNSIGNED_PREFIXES):
+            return media.url
+        # Signed as Home Assistant's read-only content user (the page has no user of its own);
+        # the signature covers the decoded path and the query, and is added to the link as is.
+        signed = async_sign_path(
+            self.hass, str(url), timedelta(seconds=IMAGE_VALID_S), use_content_user=True
+        )
+        signature = signed.rpartition(f"{SIGN_QUERY_PARAM}=")[2]
+        return str(url.update_query({SIGN_QUERY_PARAM: signature}))
 
 
 class ScreenView(HomeAssistantView):
@@ -103,6 +184,7 @@ class ScreenView(HomeAssistantView):
     def __init__(self, hass: HomeAssistant) -> None:
         self.hass = hass
         self.extra_urls = [URL_BASE + "/{entry_id}/{node_id}/{display_id}"]
+        self.images = ScreenImages(hass)
 
     async def get(
         self,
@@ -122,7 +204,10 @@ class ScreenView(HomeAssistantView):
         if why is not None:
             return web.Response(status=HTTPStatus.FORBIDDEN, text=why)
         if what == "content":
-            return self.json(board.content(node_id, display_id))
+            content = board.content(node_id, display_id)
+            if content["image"]:
+                content["image"] = await self.images.link(content["image"], time.time())
+            return self.json(content)
         if what != "page":
             return web.Response(status=HTTPStatus.NOT_FOUND, text="no such page")
         return web.Response(text=PAGE, content_type="text/html")

@@ -30,3 +30,8 @@ async def test_diagnostics_show_nodes_and_rejections_but_not_the_shop(
     assert diagnostics["rejected"]["by_kind"] == {"health": 1}
     assert "not valid JSON" in diagnostics["rejected"]["last_error"]
     assert "Main Street" not in str(diagnostics)
+    # The displays' state and what the policy learnt, without the secret of the screen URLs.
+    offers = diagnostics["offers"]
+    assert offers["displays"]["entrance/window_display"]["auto"] is True
+    assert offers["policy"]["counts"] == []
+    assert store_entry.runtime_data.offers.secret not in str(diagnostics)

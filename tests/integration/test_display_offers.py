@@ -107,6 +107,7 @@ async def test_a_display_device_shows_an_offer_and_the_owner_can_pin_one(
         figures = _state(hass, sensor).attributes["figures"]["winter_sale"]
         assert figures["watchers"] == 1
         assert figures["engagement_rate"] == 0.5
+        shown = figures["shown"]
         board = entry.runtime_data.offers
         learnt = board.policy.to_dict()["counts"]
 
@@ -116,6 +117,14 @@ async def test_a_display_device_shows_an_offer_and_the_owner_can_pin_one(
         assert board.policy.to_dict()["counts"] == learnt
         await wait_for(hass, lambda: _state(hass, select).state == "Winter sale")
         assert _state(hass, switch).state == "off"
+        # Still on screen for the policy too: the next impression is credited to it.
+        node.publish("event/impression", _impression(7003, looked=True))
+        await wait_for(
+            hass,
+            lambda: _state(hass, sensor).attributes["figures"]["winter_sale"]["impressions"] == 3,
+        )
+        # ...and not counted as shown again: the reload put nothing new on screen.
+        assert _state(hass, sensor).attributes["figures"]["winter_sale"]["shown"] == shown
     finally:
         probe.close()
 

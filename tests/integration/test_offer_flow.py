@@ -61,6 +61,8 @@ async def test_an_offer_is_added_with_an_id_from_its_title(
         ({"hour_to": "16:00:00"}, {"hour_to": "invalid_hours"}),
         ({"hour_to": None}, {"hour_to": "invalid_hours"}),
         ({"image": "ftp://x/y.png"}, {"image": "invalid_image"}),
+        ({"image": "media-source://media_source"}, {"image": "invalid_image"}),
+        ({"image": "http://"}, {"image": "invalid_image"}),
         ({"products": ["coat rack"]}, {"products": "invalid_products"}),
     ],
 )

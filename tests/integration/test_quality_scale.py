@@ -39,5 +39,6 @@ def test_claimed_files_exist_and_translations_match() -> None:
     assert json.loads((PACKAGE / "translations" / "en.json").read_text()) == strings
     manifest = json.loads((PACKAGE / "manifest.json").read_text())
     assert manifest["iot_class"] == "local_push"
-    assert manifest["dependencies"] == ["http", "mqtt"]  # http: the shop screen page
+    # http: the shop screen page; media_source: the offers' media-source images on it
+    assert manifest["dependencies"] == ["http", "media_source", "mqtt"]
     assert manifest["version"]

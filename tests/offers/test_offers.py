@@ -39,3 +39,39 @@ def test_a_persona_outside_the_contract_is_refused_by_name() -> None:
         "coats",
         "evening",
     }
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "media-source://media_source/local/winter sale.png",  # as the media browser names it
+        "media-source://image/image.front_door",
+        "https://cdn.example.com/offer.png",
+        "/local/offer.png",
+    ],
+)
+def test_an_image_is_a_media_source_item_a_url_or_a_path(image: str) -> None:
+    assert parse_offer("x", {"title": "X", "image": f" {image} "}, PERSONAS).image == image
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "offer.png",
+        "ftp://x/y.png",
+        "http://",
+        "//cdn.example.com/offer.png",
+        "media-source://",
+        "media-source://media_source",
+        "media-source://media_source/",
+        "media-source://Media Source/local/x.png",
+    ],
+)
+def test_a_malformed_image_is_refused_with_an_example_of_each_kind(image: str) -> None:
+    with pytest.raises(OfferError) as err:
+        parse_offer("x", {"title": "X", "image": image}, PERSONAS)
+    assert err.value.key == "invalid_image"
+    message = str(err.value)
+    assert message.startswith(f"image: {image!r} is not")
+    assert "media-source://media_source/local/offer.png" in message
+    assert "/local/offer.png" in message

@@ -20,27 +20,26 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 import yaml
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from storefront_dev.browser import chromium
-from storefront_dev.demo_ha import HomeAssistant, write_config
+from storefront_dev.demo_ha import HomeAssistant
 from storefront_dev.mqtt_probe import Probe
-from storefront_dev.servers import Mosquitto, free_port
+from storefront_dev.servers import Mosquitto
+from tests import real_ha
 from tests.edge.conftest import write_clip
+from tests.real_ha import state_named, wait, ws_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 
 SCREENSHOT = ROOT / ".run" / "screenshots" / "storefront-panel.png"
 README_IMAGE = ROOT / "docs" / "images" / SCREENSHOT.name
-START_TIMEOUT_S = 120.0
 UI_TIMEOUT_MS = 60_000
 NODE_NAME = "Walkway camera"
 HALL = [(0.04, 0.3), (0.96, 0.3), (0.96, 0.95), (0.04, 0.95)]  # where vtest's people walk
@@ -53,15 +52,6 @@ def _number(state: str | None) -> float:
         return float(state or 0)
     except ValueError:
         return 0.0
-
-
-def wait(condition: Callable[[], Any], within_s: float, what: str) -> Any:
-    deadline = time.monotonic() + within_s
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"not in {within_s:.0f} s: {what}")
-        time.sleep(0.25)
-    return value
 
 
 class Node:
@@ -109,51 +99,8 @@ def node(
 @pytest.fixture
 def home_assistant(mosquitto: Mosquitto, node: Node, tmp_path: Path) -> Iterator[HomeAssistant]:
     """A real Home Assistant with the MQTT and Storefront entries, onboarded as the demo is."""
-    port = free_port()
-    config_dir = tmp_path / "ha"
-    write_config(config_dir, port, ROOT / "custom_components" / "storefront", "Europe/London")
-    log = (tmp_path / "hass.log").open("wb")
-    hass_bin = Path(sys.executable).parent / "hass"
-    process = subprocess.Popen(
-        [str(hass_bin), "-c", str(config_dir), "--skip-pip"], stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        ha = HomeAssistant(f"http://127.0.0.1:{port}", config_dir / "credentials.json")
-        wait(lambda: process.poll() is not None or ha.up(), START_TIMEOUT_S, "hass answering")
-        assert process.poll() is None, (tmp_path / "hass.log").read_text()[-3000:]
-        ha.onboard()
-        ha.ensure_token()
-        ha.ensure_mqtt(mosquitto.port)
-        ha.ensure_store("Corner shop", "storefront")
-        yield ha
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def state_named(ha: HomeAssistant, name: str) -> str | None:
-    for state in ha.states():
-        if state["attributes"].get("friendly_name") == name:
-            return str(state["state"])
-    return None
-
-
-async def _ws(url: str, token: str, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each command's full answer (success or error), over one websocket session."""
-    answers = []
-    async with aiohttp.ClientSession() as session, session.ws_connect(url + "/api/websocket") as ws:
-        await ws.receive_json()
-        await ws.send_json({"type": "auth", "access_token": token})
-        assert (await ws.receive_json())["type"] == "auth_ok"
-        for number, command in enumerate(commands, start=1):
-            await ws.send_json({"id": number, **command})
-            answers.append(await ws.receive_json())
-    return answers
+    with real_ha.home_assistant(tmp_path, mosquitto.port) as hass:
+        yield hass.ha
 
 
 def user_token(ha: HomeAssistant, username: str, *, admin: bool) -> str:
@@ -162,12 +109,14 @@ def user_token(ha: HomeAssistant, username: str, *, admin: bool) -> str:
     password = "pass-" + username
     group = "system-admin" if admin else "system-users"
     created = asyncio.run(
-        _ws(ha.url, owner, [{"type": "config/auth/create", "name": username, "group_ids": [group]}])
+        ws_answers(
+            ha.url, owner, [{"type": "config/auth/create", "name": username, "group_ids": [group]}]
+        )
     )[0]
     user_id = created["result"]["user"]["id"]
     credentials = {"user_id": user_id, "username": username, "password": password}
     command = {"type": "config/auth_provider/homeassistant/create", **credentials}
-    assert asyncio.run(_ws(ha.url, owner, [command]))[0]["success"]
+    assert asyncio.run(ws_answers(ha.url, owner, [command]))[0]["success"]
     other = HomeAssistant(ha.url, ha.state_file.with_name(f"{username}.json"))
     other.state = {"username": username, "password": password}
     return other.ensure_token()
@@ -310,11 +259,11 @@ def test_only_administrators_reach_the_panel_and_its_commands(
     admin = user_token(ha, "manager", admin=True)
     visitor = user_token(ha, "staff", admin=False)
     get = {"type": "storefront/layout/get"}
-    answer = asyncio.run(_ws(ha.url, admin, [get, {"type": "get_panels"}]))
+    answer = asyncio.run(ws_answers(ha.url, admin, [get, {"type": "get_panels"}]))
     assert answer[0]["success"] is True
     assert answer[1]["result"]["storefront"]["require_admin"] is True
     refused = asyncio.run(
-        _ws(
+        ws_answers(
             ha.url,
             visitor,
             [
