@@ -14,7 +14,7 @@ import requests
 
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
-from custom_components.storefront.rollup import DWELL_EDGES, SLOT_S
+from custom_components.storefront.rollup import DWELL_EDGES, SLOT_S, dwell_bin
 from storefront_dev.servers import Influxd
 
 HOUR = 1_795_996_800.0  # a round hour (a slot start), 2026-11-30 in UTC, and of 4 hours too
@@ -192,3 +192,13 @@ def test_a_dwell_slot_is_written_once_its_hour_has_ended() -> None:
     ns = int(written[0].rsplit(" ", 1)[1])
     assert (HOUR + 5) * 1e9 <= ns < (HOUR + SLOT_S) * 1e9
     assert maker.rollup() == []
+
+
+def test_dwell_bins_hold_the_analyst_apps_histogram_and_its_edges() -> None:
+    from streamlit_app.queries import zone_dwell  # the app reads what the export writes
+
+    assert tuple(zone_dwell.ROLLUP_EDGES) == DWELL_EDGES
+    assert set(zone_dwell.DWELL_BINS) <= set(DWELL_EDGES)
+    assert [dwell_bin(s) for s in (-1.0, 0.0, 1.99, 2.0, 599.9, 600.0, 1e6)] == [
+        0, 0, 0, 2, 450, 600, 7200
+    ]  # fmt: skip
