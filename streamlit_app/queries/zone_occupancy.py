@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
-from streamlit_app.influxql import InfluxClient, Series, to_frame
+from streamlit_app.influxql import InfluxClient, Series
 from streamlit_app.queries import coverage
 from streamlit_app.queries.base import Scope, Window, ensure, tz_clause, where
 
@@ -29,6 +30,7 @@ ROLLUP_INTERVAL: Final = "1h"  # one slot per bucket; finer buckets need the rea
 PART_DAYS: Final = 21  # long ranges are read in parts of this size, side by side
 KEYS: Final = coverage.KEYS
 COLUMNS: Final = ("time", *KEYS, "people")
+_SUMS: Final = ("people_sum", "readings")
 
 
 def coverage_statement(
@@ -61,20 +63,31 @@ def statements(
 
 def combine(answers: Sequence[Sequence[Series]], scope: Scope) -> pd.DataFrame:
     """One table (time, store, node, zone, people) from the answers of `statements`."""
-    frames = []
+    # Plain columns of numbers gathered from the answers' rows, zones as numbers: a quarter is
+    # some 150 series of hundreds of rows each, too many for a frame (or a string) per row.
+    gathered: dict[str, list[float]] = {"ms": [], "zone": [], "people_sum": [], "readings": []}
+    zones: dict[tuple[str, ...], int] = {}
+    hour_ms = coverage.SLOT_S * 1000
     for answer in answers:
         for one in answer:
-            frame = to_frame([one], scope.tz)
-            if one.name == ROLLUP:
-                # A rollup point sits inside its hour; a bucket is named by its start.
-                utc = frame["time"].dt.tz_convert("UTC").dt.floor("h")
-                frame["time"] = utc.dt.tz_convert(scope.tz)
-            frames.append(frame)
-    frames = [frame for frame in frames if not frame.empty]
-    if not frames:
+            rows = one.values
+            at, people, readings = (one.columns.index(c) for c in ("time", *_SUMS))
+            # A rollup point sits inside its hour; a bucket is named by its start.
+            floor = hour_ms if one.name == ROLLUP else 1
+            gathered["ms"] += [row[at] - row[at] % floor for row in rows]
+            gathered["people_sum"] += [row[people] for row in rows]
+            gathered["readings"] += [row[readings] for row in rows]
+            zone = tuple(one.tags.get(k, "") for k in KEYS)
+            gathered["zone"] += [zones.setdefault(zone, len(zones))] * len(rows)
+    if not gathered["ms"]:
         return ensure(pd.DataFrame(), COLUMNS)
-    table = ensure(pd.concat(frames, ignore_index=True), COLUMNS)
-    table = table.groupby(["time", *KEYS], as_index=False)[["people_sum", "readings"]].sum()
+    table = pd.DataFrame({name: np.array(values, dtype=float) for name, values in gathered.items()})
+    table = table.groupby(["ms", "zone"], as_index=False)[list(_SUMS)].sum()
+    names = np.array(list(zones), dtype=object).reshape(-1, len(KEYS))
+    for i, key in enumerate(KEYS):
+        table[key] = names[table["zone"].to_numpy(dtype=int), i]
+    utc = pd.to_datetime(table["ms"].astype("int64"), unit="ms", utc=True)
+    table["time"] = utc.dt.tz_convert(scope.tz)
     table["people"] = table["people_sum"] / table["readings"]
     return table[list(COLUMNS)].sort_values([*KEYS, "time"]).reset_index(drop=True)
 
