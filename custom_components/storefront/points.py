@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from .rollup import OccupancyRollup, RollupPoint
+from .rollup import DwellPoint, DwellRollup, OccupancyRollup, RollupPoint
 
 # Measurements (docs/data-model.md).
 OCCUPANCY: Final = "occupancy"
@@ -23,6 +23,7 @@ NODE_OCCUPANCY: Final = "node_occupancy"
 CROSSING: Final = "crossing"
 VISIT: Final = "visit"
 DWELL: Final = "dwell"
+DWELL_1H: Final = "dwell_1h"
 FOOTFALL: Final = "footfall"
 COUNTERS: Final = "counters"
 PERSONAS: Final = "personas"
@@ -42,6 +43,7 @@ MEASUREMENTS: Final = (
     CROSSING,
     VISIT,
     DWELL,
+    DWELL_1H,
     FOOTFALL,
     COUNTERS,
     PERSONAS,
@@ -116,6 +118,7 @@ class PointMaker:
         self.store = store
         self.synthetic: set[str] = set()
         self._rollup = OccupancyRollup()
+        self._dwell_rollup = DwellRollup()
         self._state_ts: dict[str, float] = {}  # each node's newest state message
 
     def _tags(self, node_id: str, **more: str | None) -> dict[str, str | None]:
@@ -165,10 +168,13 @@ class PointMaker:
         return self._lines(rows)
 
     def rollup(self, ts: float | None = None) -> list[str]:
-        """The rollup of every slot that ended by `ts` (every open slot without it: the
-        writer stops). Call it now and then, so a quiet or offline node's slot is written."""
-        due = self._rollup.due(None if ts is None else to_ns(ts))
-        return self._lines(map(self._rollup_row, due))
+        """The rollups (occupancy and dwell) of every slot that ended by `ts` (every open slot
+        without it: the writer stops). Call it now and then, so that the slot of a node gone
+        quiet or offline, or of a zone nobody visits any more, is written."""
+        ns = None if ts is None else to_ns(ts)
+        rows = list(map(self._rollup_row, self._rollup.due(ns)))
+        rows += map(self._dwell_row, self._dwell_rollup.due(ns))
+        return self._lines(rows)
 
     def _rollup_row(
         self, point: RollupPoint
@@ -178,6 +184,16 @@ class PointMaker:
             "readings": point.readings,
         }
         return (OCCUPANCY_1H, self._tags(point.node, zone=point.zone), fields, point.ns)
+
+    def _dwell_row(
+        self, point: DwellPoint
+    ) -> tuple[str, dict[str, str | None], dict[str, Field | None], int]:
+        fields: dict[str, Field | None] = {
+            "visits": point.visits,
+            "seconds_sum": point.seconds_sum,
+            **{f"bin_{edge}": count for edge, count in point.bins.items()},
+        }
+        return (DWELL_1H, self._tags(point.node, zone=point.zone), fields, point.ns)
 
     def state(self, node_id: str, state: Mapping[str, Any]) -> list[str]:
         """A retained state message: occupancy, and the counters since the node's midnight."""
@@ -267,15 +283,19 @@ class PointMaker:
             }
             persona = event.get("persona")
             rows.append((VISIT, self._tags(node_id, persona=persona), fields, ns))
-            rows += [
-                (
-                    DWELL,
-                    self._tags(node_id, zone=zone, persona=persona),
-                    {"seconds": _float(seconds)},
-                    ns,
+            for zone, value in sorted(zones.items()):
+                seconds = _float(value)
+                rows.append(
+                    (
+                        DWELL,
+                        self._tags(node_id, zone=zone, persona=persona),
+                        {"seconds": seconds},
+                        ns,
+                    )
                 )
-                for zone, seconds in sorted(zones.items())
-            ]
+                if seconds is not None and math.isfinite(seconds):  # what becomes a point
+                    closed = self._dwell_rollup.add(node_id, zone, ns, persona or "", seconds)
+                    rows += map(self._dwell_row, closed)
         elif kind == "shelf":
             tags = self._tags(
                 node_id, shelf=event["shelf"], change=event["change"], product=event.get("product")

@@ -1,40 +1,23 @@
-"""The Zones & dwell page's numbers: occupancy per zone through the day, and dwell time
-distributions per zone."""
+"""The Zones & dwell page's numbers: occupancy per zone through the day (zone_occupancy.py),
+and dwell time distributions per zone (zone_dwell.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from streamlit_app.influxql import InfluxClient, to_frame
-from streamlit_app.queries import zone_occupancy
-from streamlit_app.queries.base import (
-    Scope,
-    Window,
-    bucket,
-    label,
-    so_far,
-    where,
-)
-
-PERCENTILES: Final = (10, 25, 50, 75, 90)
-# Dwell percentiles and histogram come from at most this many visits per zone: exact up to
-# it (a week or two of a busy node), from a random sample beyond.
-DWELL_SAMPLE: Final = 2000
-# Dwell histogram bins in seconds; the last one is open.
-DWELL_BINS: Final = (0, 10, 30, 60, 120, 300, 600)
+from streamlit_app.influxql import InfluxClient
+from streamlit_app.queries import zone_dwell, zone_occupancy
+from streamlit_app.queries.base import Scope, Window, bucket, label, so_far
 
 
 @dataclass(frozen=True)
 class Zones:
     interval: str
     occupancy: pd.DataFrame  # time, store, node, zone, people (mean per interval)
-    dwell: pd.DataFrame  # store, node, zone, visits, mean_s, p10 .. p90, sampled
+    dwell: pd.DataFrame  # store, node, zone, visits, mean_s, p10 .. p90, sampled, binned
     histogram: pd.DataFrame  # store, node, zone, bin, lower_s, share
 
     @property
@@ -45,6 +28,11 @@ class Zones:
     def sampled(self) -> bool:
         """Percentiles and histogram of some zone come from a sample of its visits."""
         return bool(not self.dwell.empty and self.dwell["sampled"].any())
+
+    @property
+    def binned(self) -> bool:
+        """Percentiles of some zone are read from the hourly dwell rollup's bins."""
+        return bool(not self.dwell.empty and self.dwell["binned"].any())
 
     def profile(self) -> pd.DataFrame:
         """Occupancy through the day: mean people per zone and time of day (the window's
@@ -58,83 +46,35 @@ class Zones:
         return frame.groupby(["time_of_day", "zone"], as_index=False)[["people"]].mean()
 
 
-def nearest_rank(values: npt.NDArray[np.float64], percent: float) -> float:
-    """The nearest-rank percentile of sorted `values`, as InfluxQL's percentile() defines it."""
-    index = int(len(values) * percent / 100 + 0.5) - 1
-    return float(values[min(max(index, 0), len(values) - 1)])
-
-
-def _dwell_bin_label(lower: int, upper: int | None) -> str:
-    def text(seconds: int) -> str:
-        return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
-
-    return f"{text(lower)}+" if upper is None else f"{text(lower)} to {text(upper)}"
-
-
-def _distributions(stats: pd.DataFrame, samples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Percentiles and a histogram per zone from its dwell values (all of them, or a sample)."""
-    keys = ["store", "node", "zone"]
-    edges = [*DWELL_BINS, np.inf]
-    rows, bins = [], []
-    for key, group in samples.groupby(keys):
-        values = np.sort(group["seconds"].to_numpy(dtype=float))
-        rows.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                **{f"p{p}": nearest_rank(values, p) for p in PERCENTILES},
-                "sampled_n": len(values),
-            }
-        )
-        counts, _ = np.histogram(values, bins=edges)
-        for i, count in enumerate(counts):
-            upper = DWELL_BINS[i + 1] if i + 1 < len(DWELL_BINS) else None
-            bins.append(
-                {
-                    **dict(zip(keys, key, strict=True)),
-                    "bin": _dwell_bin_label(DWELL_BINS[i], upper),
-                    "lower_s": DWELL_BINS[i],
-                    "share": count / len(values),
-                }
-            )
-    table = stats.merge(pd.DataFrame(rows), on=keys, how="left")
-    table["sampled"] = table["sampled_n"] < table["visits"]
-    columns = [*keys, "visits", "mean_s", *(f"p{p}" for p in PERCENTILES), "sampled"]
-    table = table[columns].sort_values(keys).reset_index(drop=True)
-    return table, pd.DataFrame(bins, columns=[*keys, "bin", "lower_s", "share"])
-
-
 def load(
     client: InfluxClient,
     scope: Scope,
     window: Window,
     now: datetime | None = None,
-    sample_size: int = DWELL_SAMPLE,
+    sample_size: int = zone_dwell.DWELL_SAMPLE,
 ) -> Zones:
     """Occupancy per zone, and dwell: exact count and mean per zone; percentiles and the
-    histogram from the zone's dwell values, or from a random sample of `sample_size` of them
-    when it had more visits (InfluxQL's sample(): one pass instead of one per percentile)."""
+    histogram from the zone's dwell values (or a random sample of `sample_size` of them when
+    it had more visits), or over long ranges from the hourly rollups (zone_dwell.py)."""
     window = so_far(window, scope, now)
-    m = client.measurement
     interval = bucket(window)
-    condition = where(scope, window, zones=True)
-    by_zone = 'GROUP BY "store", "node", "zone"'
-    # Which zones the rollup covers from when: one small query, before the rest side by side.
-    coverage = zone_occupancy.coverage(client, scope, window, interval)
-    covered = client.query(coverage) if coverage else None
-    stats, samples, *occupancy = client.query_many(
-        [
-            f'SELECT count("seconds") AS "visits", mean("seconds") AS "mean_s" '
-            f"FROM {m('dwell')} WHERE {condition} {by_zone}",
-            f'SELECT sample("seconds", {int(sample_size)}) AS "seconds" '
-            f"FROM {m('dwell')} WHERE {condition} {by_zone}",
-            *zone_occupancy.statements(client, scope, window, interval, covered),
-        ]
+    # Which zones the rollups cover from when: small queries, before the rest side by side.
+    coverage = {
+        name: statement
+        for name, statement in (
+            ("occupancy", zone_occupancy.coverage_statement(client, scope, window, interval)),
+            ("dwell", zone_dwell.coverage_statement(client, scope, window)),
+        )
+        if statement is not None
+    }
+    covered = dict(zip(coverage, client.query_many(list(coverage.values())), strict=True))
+    dwell_queries = zone_dwell.statements(client, scope, window, covered.get("dwell"), sample_size)
+    occupancy_statements = zone_occupancy.statements(
+        client, scope, window, interval, covered.get("occupancy")
     )
-    occupancy_frame = zone_occupancy.combine(occupancy, scope)
-    stats_frame, samples_frame = to_frame(stats), to_frame(samples)
-    if stats_frame.empty or samples_frame.empty:
-        dwell = pd.DataFrame(columns=["store", "node", "zone", "visits", "mean_s", "sampled"])
-        histogram = pd.DataFrame(columns=["store", "node", "zone", "bin", "lower_s", "share"])
-    else:
-        dwell, histogram = _distributions(stats_frame.drop(columns=["time"]), samples_frame)
-    return Zones(interval=interval, occupancy=occupancy_frame, dwell=dwell, histogram=histogram)
+    answers = client.query_many(
+        [*(query.statement for query in dwell_queries), *occupancy_statements]
+    )
+    dwell, histogram = zone_dwell.combine(dwell_queries, answers[: len(dwell_queries)])
+    occupancy = zone_occupancy.combine(answers[len(dwell_queries) :], scope)
+    return Zones(interval=interval, occupancy=occupancy, dwell=dwell, histogram=histogram)

@@ -90,8 +90,16 @@ else:
         "Line: 10th to 90th percentile; box: 25th to 75th; white tick: median "
         "(nearest-rank percentiles, as InfluxDB computes them)."
     )
+    if zones.binned:
+        caption += (
+            " Over more than 8 days percentiles come from the hourly dwell rollup (column "
+            "*binned*): each lies in the same bin as the exact percentile (bins at most a "
+            "third of their lower edge wide from 6 s to 12½ min), placed within it by "
+            "interpolation; visits and mean are exact, and so is the histogram where not "
+            "*sampled*."
+        )
     if zones.sampled:
-        sample = fmt.count(queries.zones.DWELL_SAMPLE)
+        sample = fmt.count(queries.zone_dwell.DWELL_SAMPLE)
         caption += (
             f" Zones with more than {sample} visits in the range: "
             f"percentiles and histogram are estimated from a random sample of "
@@ -118,7 +126,7 @@ else:
         hide_index=True,
         column_config={
             c: st.column_config.NumberColumn(format="%.0f s")
-            for c in ["mean_s", *(f"p{p}" for p in queries.zones.PERCENTILES)]
+            for c in ["mean_s", *(f"p{p}" for p in queries.zone_dwell.PERCENTILES)]
         },
     )
     ui.download(zones.dwell, "dwell", context, "dwell CSV")

@@ -4,7 +4,8 @@ Writes DAYS days x NODES nodes of synthetic store traffic into a fresh influxd t
 integration's own writer (`PointMaker` + `write_lines`, batches of 5000, several in flight):
 every minute each node's retained state (head counts per zone, counters, personas, shelf
 stock), and the events of every visitor (two crossings, a visit summary with its zone dwell
-times), display impressions and shelf changes. The traffic comes from the project's synthetic
+times), display impressions and shelf changes; and the hourly rollups the export writes next
+to them (`occupancy_1h`, `dwell_1h`). The traffic comes from the project's synthetic
 generator (`storefront_dev.synthetic`, the store simulator's, fixed seed), nodes alternating
 between two stores; every node describes itself as `"synthetic": true`, so all points carry
 the tag synthetic=true.

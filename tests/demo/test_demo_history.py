@@ -41,6 +41,12 @@ def test_history_once_then_only_the_gap(influxd: Influxd, tmp_path: Path) -> Non
     assert minutes >= 2 * 24 * 60  # one sample a minute, every point tagged synthetic
     assert _count(influxd, database, "SELECT count(people) FROM node_occupancy") == minutes
     assert _count(influxd, database, "SELECT count(duration_s) FROM visit") > 0
+    # The hourly rollups, as the export writes them, for the analyst app's long ranges.
+    dwell = _count(influxd, database, "SELECT count(seconds) FROM dwell")
+    assert dwell > 0
+    assert _count(influxd, database, "SELECT sum(visits) FROM dwell_1h") == dwell
+    readings = _count(influxd, database, "SELECT count(people) FROM occupancy")
+    assert _count(influxd, database, "SELECT sum(readings) FROM occupancy_1h") == readings
 
     # Ten minutes later only those ten minutes are written; straight away, nothing.
     assert backfill(influxd.url, database, now=now + 1, **options) == (0, None)

@@ -1,5 +1,6 @@
-"""The hourly occupancy rollup against a real influxd: its sums and counts give exactly the
-mean of the minute readings, however unevenly they fall; nothing is counted twice or lost."""
+"""The hourly rollups against a real influxd: occupancy sums and counts give exactly the mean
+of the minute readings, however unevenly they fall; dwell counts, sums and bin counts are
+exactly those of the dwell points; nothing is counted twice or lost."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import requests
 
 from custom_components.storefront.influx import InfluxTarget, write_lines
 from custom_components.storefront.points import PointMaker
-from custom_components.storefront.rollup import SLOT_S
+from custom_components.storefront.rollup import DWELL_EDGES, SLOT_S, dwell_bin
 from storefront_dev.servers import Influxd
 
 HOUR = 1_795_996_800.0  # a round hour (a slot start), 2026-11-30 in UTC, and of 4 hours too
@@ -24,6 +25,12 @@ def reading(maker: PointMaker, step: float, people: int) -> list[str]:
     """One zone's head count `step` fifteenths of a slot after HOUR (slot 0: steps 0 to 14)."""
     occupancy = {"total": people, "zones": {"window": people}}
     return maker.occupancy("entrance", {"occupancy": occupancy}, HOUR + step * SLOT_S / 15)
+
+
+def visit(seq: int, ts: float, persona: str | None = "browser", **zones: float) -> dict[str, Any]:
+    """A visit summary through `zones` (dwell seconds), ending at `ts`."""
+    return {"seq": seq, "ts": ts, "type": "visit", "duration_s": 1.0 + sum(zones.values()),
+            "zones": zones, "group_size": 1, "persona": persona}  # fmt: skip
 
 
 def state(ts: float, **zones: int) -> dict[str, Any]:
@@ -117,3 +124,81 @@ def test_a_quiet_nodes_slot_is_written_once_it_has_ended() -> None:
     ns = int(written.rsplit(" ", 1)[1])
     assert HOUR * 1e9 <= ns < (HOUR + SLOT_S) * 1e9
     assert maker.rollup() == []
+
+
+def test_dwell_rollup_counts_sums_and_bins_are_those_of_the_dwell_points(influxd: Influxd) -> None:
+    maker = PointMaker("Main Street")
+    lines: list[str] = []
+    # Dwell times on bin edges, between them, beyond the last edge; visits spread unevenly over
+    # three hours; one visit without a persona.
+    spread = [0.0, 1.9, 2.0, 9.99, 10.0, 22.5, 51.0, 59.9, 60.0, 601.5, 7200.0, 9999.0]
+    for seq, seconds in enumerate(spread, 1):
+        lines += maker.event("entrance", visit(seq, HOUR + 40 * seq, window=seconds))
+    lines += maker.event("entrance", visit(20, HOUR + SLOT_S + 5, window=33.3, counter=4.0))
+    lines += maker.event("entrance", visit(21, HOUR + SLOT_S + 9, None, window=12.0))
+    # The same visit twice (one point in InfluxDB), a late one after its hour was written.
+    lines += maker.event("entrance", visit(22, HOUR + 2 * SLOT_S + 1, counter=70.0))
+    lines += maker.event("entrance", visit(22, HOUR + 2 * SLOT_S + 1, counter=70.0))
+    lines += maker.event("entrance", visit(23, HOUR + 100, window=3.5))
+    lines += maker.rollup()
+    # Home Assistant restarts in the middle of an hour: the rest of that hour is a new point.
+    restarted = PointMaker("Main Street")
+    lines += restarted.event("entrance", visit(24, HOUR + 2 * SLOT_S + 600, counter=300.0))
+    lines += restarted.rollup()
+    fill(influxd, "rollup_dwell", lines)
+
+    def per_zone(q: str) -> dict[str, list[Any]]:
+        params = {"db": "rollup_dwell", "q": q}
+        body = requests.get(f"{influxd.url}/query", params=params, timeout=10).json()
+        series = body["results"][0].get("series", [])
+        return {s["tags"]["zone"]: s["values"][0][1:] for s in series}
+
+    rolled = per_zone(
+        'SELECT sum("visits"), sum("seconds_sum") FROM "dwell_1h" WHERE time > 0 '
+        'GROUP BY "zone", time(3h) fill(none)'
+    )
+    raw = per_zone(
+        'SELECT count("seconds"), sum("seconds") FROM "dwell" WHERE time > 0 '
+        'GROUP BY "zone", time(3h) fill(none)'
+    )
+    assert rolled == raw
+    assert rolled["window"][0] == len(spread) + 3
+    assert rolled["counter"][0] == 3
+    fields = ", ".join(f'sum("bin_{edge}")' for edge in DWELL_EDGES)
+    bins = per_zone(f'SELECT {fields} FROM "dwell_1h" WHERE time > 0 GROUP BY "zone"')
+    for zone, counts in bins.items():
+        for lower, upper, count in zip(DWELL_EDGES, [*DWELL_EDGES[1:], 1e9], counts, strict=True):
+            (n,) = per_zone(
+                f'SELECT count("seconds") FROM "dwell" WHERE "zone" = \'{zone}\' AND '
+                f'"seconds" >= {lower} AND "seconds" < {upper} AND time > 0 GROUP BY "zone"'
+            ).get(zone, [None])
+            assert (count or 0) == (n or 0), (zone, lower)
+    # One point per zone and hour (window: two, counter: two), and one more each for the
+    # late visit's hour (window) and the hour of the restart (counter).
+    hours = per_zone('SELECT count("visits") FROM "dwell_1h" WHERE time > 0 GROUP BY "zone"')
+    assert hours == {"window": [2 + 1], "counter": [2 + 1]}
+
+
+def test_a_dwell_slot_is_written_once_its_hour_has_ended() -> None:
+    maker = PointMaker("Main Street")
+    assert maker.event("entrance", visit(1, HOUR + 5, window=22.5, counter=51.0))
+    assert maker.rollup(HOUR + SLOT_S - 1) == []
+    written = sorted(text for text in maker.rollup(HOUR + SLOT_S) if text.startswith("dwell_1h"))
+    assert [text.rsplit(" ", 2)[1] for text in written] == [
+        "visits=1i,seconds_sum=51.0,bin_50=1i",
+        "visits=1i,seconds_sum=22.5,bin_20=1i",
+    ]
+    assert written[0].startswith("dwell_1h,node=entrance,store=Main\\ Street,zone=counter ")
+    ns = int(written[0].rsplit(" ", 1)[1])
+    assert (HOUR + 5) * 1e9 <= ns < (HOUR + SLOT_S) * 1e9
+    assert maker.rollup() == []
+
+
+def test_dwell_bins_hold_the_analyst_apps_histogram_and_its_edges() -> None:
+    from streamlit_app.queries import zone_dwell  # the app reads what the export writes
+
+    assert tuple(zone_dwell.ROLLUP_EDGES) == DWELL_EDGES
+    assert set(zone_dwell.DWELL_BINS) <= set(DWELL_EDGES)
+    assert [dwell_bin(s) for s in (-1.0, 0.0, 1.99, 2.0, 599.9, 600.0, 1e6)] == [
+        0, 0, 0, 2, 450, 600, 7200
+    ]  # fmt: skip

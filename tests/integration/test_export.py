@@ -228,7 +228,7 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     seqs = [r["seq"] for r in query(own_influxd, 'SELECT "seq" FROM "crossing"')]
     assert seqs == [1, *range(3, 113)]  # every crossing once, in order (2 was the visit)
     assert writer.stats.dropped == 0
-    # The hourly rollup, written on the way down, holds every zone reading so far once.
+    # The hourly rollups, written on the way down, hold every zone reading so far once.
     rollup = query(
         own_influxd,
         'SELECT sum("people_sum") AS "sum", sum("readings") AS "n" FROM "occupancy_1h" '
@@ -240,6 +240,22 @@ async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     )
     assert rollup == readings
     assert {r["zone"] for r in rollup} == {"window", "counter"}
+    # So does the dwell rollup: the visit before the restart, once, with its bin.
+    dwell_rollup = query(
+        own_influxd,
+        'SELECT sum("visits") AS "n", sum("seconds_sum") AS "sum" FROM "dwell_1h" GROUP BY "zone"',
+    )
+    dwell = query(
+        own_influxd,
+        'SELECT count("seconds") AS "n", sum("seconds") AS "sum" FROM "dwell" GROUP BY "zone"',
+    )
+    assert dwell_rollup == dwell
+    assert {(r["zone"], r["n"]) for r in dwell_rollup} == {("window", 1), ("counter", 1)}
+    bins = query(own_influxd, 'SELECT "bin_20", "bin_50" FROM "dwell_1h" GROUP BY "zone"')
+    assert {(r["zone"], r["bin_20"], r["bin_50"]) for r in bins} == {
+        ("window", 1, None),
+        ("counter", None, 1),
+    }
     assert issues.async_get_issue(DOMAIN, f"export_unreachable_{store_entry.entry_id}") is None
 
 
@@ -331,11 +347,11 @@ async def test_v2_write_path_into_victoria_metrics(
         lambda: requests.get(f"{victoria.url}/internal/force_flush", timeout=10)
     )
 
-    def series() -> list[dict[str, Any]]:
+    def series(
+        match: str = '{__name__="occupancy_people",store="Main Street"}',
+    ) -> list[dict[str, Any]]:
         text = requests.get(
-            f"{victoria.url}/api/v1/export",
-            params={"match[]": '{__name__="occupancy_people",store="Main Street"}'},
-            timeout=10,
+            f"{victoria.url}/api/v1/export", params={"match[]": match}, timeout=10
         ).text
         return [json.loads(line) for line in text.splitlines() if line]
 
@@ -351,6 +367,35 @@ async def test_v2_write_path_into_victoria_metrics(
         await hass.async_add_executor_job(time.sleep, 0.2)
     by_zone = {s["metric"]["zone"]: s["values"][-1] for s in found}
     assert by_zone == {"window": 1, "counter": 2}
+
+    # A visit, and its hourly dwell rollup written when the export stops, through the v2 API.
+    heard: list[int] = []
+    hub.async_add_event_listener(lambda _n, event: heard.append(event["seq"]))
+    visit = {**VISIT, "stream": STREAM, "seq": 2, "ts": time.time()}
+    for _ in range(40):  # subscriptions settle a moment after set-up
+        node.publish("event/visit", visit)
+        await hass.async_block_till_done()
+        if heard:
+            break
+        await hass.async_add_executor_job(time.sleep, 0.1)
+    assert await hass.config_entries.async_unload(store_entry.entry_id)
+    rolled: list[dict[str, Any]] = []
+    for _ in range(100):
+        await hass.async_add_executor_job(
+            lambda: requests.get(f"{victoria.url}/internal/force_flush", timeout=10)
+        )
+        rolled = await hass.async_add_executor_job(series, '{__name__=~"dwell_1h_.*"}')
+        if len(rolled) == 6:
+            break
+        await hass.async_add_executor_job(time.sleep, 0.2)
+    assert {(s["metric"]["__name__"], s["metric"]["zone"], s["values"][-1]) for s in rolled} == {
+        ("dwell_1h_visits", "window", 1),
+        ("dwell_1h_seconds_sum", "window", 22.5),
+        ("dwell_1h_bin_20", "window", 1),
+        ("dwell_1h_visits", "counter", 1),
+        ("dwell_1h_seconds_sum", "counter", 51.0),
+        ("dwell_1h_bin_50", "counter", 1),
+    }
 
 
 async def test_options_name_refused_credentials(

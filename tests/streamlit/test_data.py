@@ -4,11 +4,13 @@ benchmark call."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import numpy as np
 import pandas as pd
 import pytest
 import requests
@@ -282,3 +284,132 @@ def test_persona_mix_by_hour_and_weekday(client: InfluxClient, store_data: datas
     assert {(r.hour, r.persona): r.visits for r in personas.by_hour.itertuples()} == by_hour
     assert {(r.weekday, r.persona): r.visits for r in personas.by_weekday.itertuples()} == weekday
     assert list(dict.fromkeys(personas.by_weekday["weekday"])) == list(queries.personas.WEEKDAYS)
+
+
+def _dwell_from_points(client: InfluxClient, window: queries.base.Window) -> dict[Zone, tuple]:
+    """InfluxDB's own count and mean of the dwell points per zone."""
+    frame = to_frame(
+        client.query(
+            'SELECT count("seconds") AS "visits", mean("seconds") AS "mean_s" FROM "dwell" '
+            f'WHERE {queries.base.where(SCOPE, window)} GROUP BY "store", "node", "zone"'
+        )
+    )
+    return {(r.store, r.node, r.zone): (r.visits, r.mean_s) for r in frame.itertuples(index=False)}
+
+
+Zone = tuple[str, str, str]
+
+
+def _rollup_bin(seconds: float) -> tuple[float, float]:
+    """The rollup bin (lower, upper edge) that holds `seconds`."""
+    edges = [*queries.zone_dwell.ROLLUP_EDGES, float("inf")]
+    index = max(i for i, edge in enumerate(edges) if edge <= seconds)
+    return edges[index], edges[index + 1]
+
+
+def _assert_dwell_as_recorded(
+    zones: queries.zones.Zones, recorded: dict[Zone, list[float]], binned: set[Zone]
+) -> None:
+    """Visits, mean and histogram as the dwell times written; percentiles exact, or for the
+    zones `binned` from the rollup within the bin of the exact one."""
+    assert {(r.store, r.node, r.zone) for r in zones.dwell.itertuples()} == set(recorded)
+    histogram = zones.histogram.set_index(["store", "node", "zone", "lower_s"])["share"]
+    for row in zones.dwell.itertuples(index=False):
+        key = (row.store, row.node, row.zone)
+        seconds = recorded[key]
+        assert row.visits == len(seconds)
+        assert row.mean_s == pytest.approx(sum(seconds) / len(seconds), rel=1e-12)
+        assert row.binned == (key in binned)
+        assert not row.sampled
+        for percent in queries.zone_dwell.PERCENTILES:
+            exact = dataset.nearest_rank(seconds, percent)
+            if key in binned:
+                lower, upper = _rollup_bin(exact)
+                assert lower <= getattr(row, f"p{percent}") < upper, (key, percent)
+            else:
+                assert getattr(row, f"p{percent}") == exact
+        edges = [*queries.zone_dwell.DWELL_BINS, float("inf")]
+        for lower, upper in itertools.pairwise(edges):
+            share = sum(1 for s in seconds if lower <= s < upper) / len(seconds)
+            assert histogram[(*key, lower)] == pytest.approx(share, rel=1e-12, abs=1e-15)
+
+
+def test_long_ranges_read_dwell_from_the_rollup_with_the_points_counts_and_means(
+    client: InfluxClient, store_data: dataset.Dataset
+) -> None:
+    last = store_data.today - timedelta(days=1)
+    first = last - timedelta(days=13)
+    window = queries.base.Window.days(first, last, dataset.TZ)
+    zones = queries.zones.load(client, SCOPE, window)
+    assert zones.binned
+    from_points = _dwell_from_points(client, window)
+    assert len(from_points) == 5
+    rolled = {(r.store, r.node, r.zone): (r.visits, r.mean_s) for r in zones.dwell.itertuples()}
+    assert {k: v[0] for k, v in rolled.items()} == {k: v[0] for k, v in from_points.items()}
+    assert {k: v[1] for k, v in rolled.items()} == pytest.approx(
+        {k: v[1] for k, v in from_points.items()}, rel=1e-12
+    )
+    recorded = store_data.dwell(first, last)
+    _assert_dwell_as_recorded(zones, recorded, binned=set(recorded))
+    # The default week reads the points: exact percentiles, as before.
+    week = queries.base.Window.days(last - timedelta(days=6), last, dataset.TZ)
+    assert not queries.zones.load(client, SCOPE, week).binned
+
+
+def test_dwell_rollup_answers_where_it_covers_and_the_points_elsewhere(
+    influxd: Influxd, store_data: dataset.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database whose dwell rollup begins late (history from before it), misses one node,
+    and whose dwell points of the other node are gone in between: the figures stay those of
+    all the dwell times written, so each part came from where it had to (the rollup read in
+    parts, as a quarter is)."""
+    monkeypatch.setattr(queries.zone_dwell, "PART_DAYS", 3)
+    last = store_data.today - timedelta(days=1)
+    window = queries.base.Window.days(last - timedelta(days=11), last, dataset.TZ)
+    rollup_from = (window.start + timedelta(days=3, minutes=7)).timestamp()
+    gap = (
+        (window.start + timedelta(days=4)).timestamp(),
+        (window.end - timedelta(days=1)).timestamp(),
+    )
+    unrolled = ",node=floor,"
+
+    def keep(text: str) -> bool:
+        ts = int(text.rsplit(" ", 1)[1]) / 1e9
+        if text.startswith("dwell_1h,"):
+            return ts >= rollup_from and unrolled not in text
+        if text.startswith("dwell,") and unrolled not in text:
+            return not gap[0] <= ts < gap[1]
+        return True
+
+    database = "streamlit_partial_dwell_rollup"
+    dataset.create_database(influxd.url, database)
+    dataset.write(influxd.url, database, [text for text in store_data.lines if keep(text)])
+    partial = InfluxClient(Settings(url=influxd.url, database=database, timezone=dataset.TZ))
+    zones = queries.zones.load(partial, SCOPE, window)
+    recorded = store_data.dwell(window.start.date(), last)
+    rolled = {key for key in recorded if key[1] != "floor"}
+    assert rolled
+    _assert_dwell_as_recorded(zones, recorded, binned=rolled)
+    # Counts and means stay exact when the points are sampled; the bars still add up.
+    sampled = queries.zones.load(partial, SCOPE, window, sample_size=20)
+    assert sampled.sampled
+    keys = ["store", "node", "zone"]
+    figures, exact = sampled.dwell.set_index(keys), zones.dwell.set_index(keys)
+    assert figures["visits"].to_dict() == exact["visits"].to_dict()
+    assert figures["mean_s"].to_dict() == pytest.approx(exact["mean_s"].to_dict(), rel=1e-12)
+    shares = sampled.histogram.groupby(["store", "node", "zone"])["share"].sum()
+    assert shares.to_numpy() == pytest.approx(1.0)
+
+
+def test_a_percentile_from_bins_is_placed_within_its_bin() -> None:
+    edges = queries.zone_dwell.ROLLUP_EDGES
+    counts = np.zeros(len(edges))
+    counts[edges.index(10)] = 10  # ten visits from 10 s to under 12 s
+    # The 5th of 10 (nearest rank of the median) is 4.5 tenths into the bin.
+    assert queries.zone_dwell.binned_percentile(counts, 50) == pytest.approx(10.9)
+    assert queries.zone_dwell.binned_percentile(counts, 10) == pytest.approx(10.1)
+    counts[-1] = 30  # and thirty beyond the last edge: that bin's lower edge
+    assert queries.zone_dwell.binned_percentile(counts, 90) == edges[-1]
+    # The 4th of 40: 3.5 tenths into the first bin.
+    assert queries.zone_dwell.binned_percentile(counts, 10) == pytest.approx(10.7)
+    assert np.isnan(queries.zone_dwell.binned_percentile(np.zeros(len(edges)), 50))

@@ -181,6 +181,25 @@ def test_zones_show_dwell_distributions(pages_app: AppFactory, store_data: datas
         assert not row.sampled
 
 
+def test_zones_over_two_weeks_read_dwell_from_the_rollup(
+    pages_app: AppFactory, store_data: dataset.Dataset
+) -> None:
+    last = _yesterday(store_data)
+    first = last - timedelta(days=13)
+    at = _open(pages_app, "zones", first, last)
+    assert _charts(at) == 4
+    table = at.dataframe[0].value
+    expected = store_data.dwell(first, last)
+    assert len(table) == len(expected)
+    for row in table.itertuples(index=False):
+        seconds = expected[(row.store, row.node, row.zone)]
+        assert row.visits == len(seconds)  # exact, as over a week
+        assert row.mean_s == pytest.approx(sum(seconds) / len(seconds))
+        assert row.binned
+        assert not row.sampled
+    assert any("hourly dwell rollup" in caption.value for caption in at.caption)
+
+
 def test_zone_filter_keeps_only_that_zone(
     pages_app: AppFactory, store_data: dataset.Dataset
 ) -> None:
