@@ -120,6 +120,9 @@ class PointMaker:
         self._rollup = OccupancyRollup()
         self._dwell_rollup = DwellRollup()
         self._state_ts: dict[str, float] = {}  # each node's newest state message
+        # The persona counts last written per (node, persona): they change only when a visit
+        # ends, while a node sends state whenever a head count moves.
+        self._personas: dict[tuple[str, str], Any] = {}
 
     def _tags(self, node_id: str, **more: str | None) -> dict[str, str | None]:
         tags: dict[str, str | None] = {"store": self.store, "node": node_id, **more}
@@ -195,6 +198,20 @@ class PointMaker:
         }
         return (DWELL_1H, self._tags(point.node, zone=point.zone), fields, point.ns)
 
+    def _changed_personas(
+        self, node_id: str, personas: Mapping[str, Any] | None
+    ) -> list[tuple[str, Any]]:
+        """The persona counts that differ from those last written for the node (all of them
+        the first time): the count of a day is its largest point either way, and a quarter of
+        states would otherwise be mostly repeated persona counts."""
+        changed = []
+        for persona, count in sorted((personas or {}).items()):
+            key = (node_id, persona)
+            if key not in self._personas or self._personas[key] != count:
+                self._personas[key] = count
+                changed.append((persona, count))
+        return changed
+
     def state(self, node_id: str, state: Mapping[str, Any]) -> list[str]:
         """A retained state message: occupancy, and the counters since the node's midnight."""
         ts = float(state["ts"])
@@ -218,7 +235,7 @@ class PointMaker:
         ]
         rows += [
             (PERSONAS, self._tags(node_id, persona=persona), {"visitors": count}, ns)
-            for persona, count in sorted((counters.get("personas") or {}).items())
+            for persona, count in self._changed_personas(node_id, counters.get("personas"))
         ]
         rows += [
             (

@@ -202,3 +202,48 @@ def test_dwell_bins_hold_the_analyst_apps_histogram_and_its_edges() -> None:
     assert [dwell_bin(s) for s in (-1.0, 0.0, 1.99, 2.0, 599.9, 600.0, 1e6)] == [
         0, 0, 0, 2, 450, 600, 7200
     ]  # fmt: skip
+
+
+def test_persona_counts_are_written_when_they_change_and_a_day_reads_the_same(
+    influxd: Influxd,
+) -> None:
+    maker = PointMaker("Main Street")
+
+    def personas(ts: float, **counts: int) -> list[str]:
+        lines = maker.state("entrance", {"ts": ts, "counters": {"personas": counts}})
+        return [x for x in lines if x.startswith("personas,")]
+
+    # A state on every head-count change: the persona counts move only when a visit ends.
+    written = personas(HOUR + 60, browser=1, passer_by=2)
+    assert len(written) == 2  # everything, the first time
+    assert personas(HOUR + 120, browser=1, passer_by=2) == []
+    assert personas(HOUR + 180, browser=1, passer_by=2) == []
+    changed = personas(HOUR + 240, browser=2, passer_by=2)
+    assert len(changed) == 1
+    assert "persona=browser" in changed[0]
+    assert "visitors=2i" in changed[0]
+    written += changed
+    written += personas(HOUR + 300, browser=3, passer_by=2, lingerer=1)
+    # The node's midnight: every count drops to zero, and that is a change too.
+    after = personas(HOUR + 86_400, browser=0, passer_by=0, lingerer=0)
+    assert len(after) == 3
+    written += after
+    fill(influxd, "personas_changes", written)
+
+    response = requests.get(
+        f"{influxd.url}/query",
+        params={
+            "db": "personas_changes",
+            "q": 'SELECT max("visitors") FROM "personas" GROUP BY time(1d), "persona" fill(none)',
+        },
+        timeout=10,
+    ).json()
+    largest = {
+        (series["tags"]["persona"], day): value
+        for series in response["results"][0]["series"]
+        for day, value in series["values"]
+    }
+    first_day = {
+        persona: v for (persona, day), v in largest.items() if day.startswith("2026-11-30")
+    }
+    assert first_day == {"browser": 3, "passer_by": 2, "lingerer": 1}
