@@ -97,7 +97,7 @@ accuracy: setup
 accuracy-rates: setup
 	mkdir -p $(BENCH)
 	$(PY) tools/accuracy_rates.py --video $(VTEST) --labels tests/data/vtest_labels.json \
-	  --models bundled,ssdlite --rates 10,5,4,3,2 | tee $(BENCH)/accuracy_rates.jsonl
+	  --models bundled,ssdlite --rates 10,7,6,5,4,3,2 | tee $(BENCH)/accuracy_rates.jsonl
 
 ## accuracy-personas: personas and groups on vtest.avi against the hand-made persona labels
 ##   (no counting line: the walkway has no shop door, so no one is a passer-by for not coming in)

@@ -37,6 +37,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     print(
         f"eval: {result['frames']} frames at {result['fps']} fps, "
         f"in={result['totals']['in']} out={result['totals']['out']} "
+        f"visits={result['totals']['visits']} visitors={result['totals']['visitors']} "
         f"impressions={len(result['impressions'])}",
         file=sys.stderr,
     )

@@ -63,9 +63,9 @@ class CameraConfig(_Model):
     )
 
 
-# A Raspberry Pi 4 runs NanoDet-g about 7-10 times a second on its four cores (docs/benchmarks.md):
-# 5 detections a second leaves room for decoding, and counts hold at this rate (docs/accuracy.md).
-DEFAULT_RATE_HZ = 5.0
+# Detections per second, or null for every frame; by default the model profile's rate, the one
+# its thresholds were chosen at (edge_node/profiles.py, docs/benchmarks.md for a Pi's budget).
+RateHz = Annotated[float, Field(gt=0, le=120)]
 
 
 def default_threads() -> int:
@@ -88,11 +88,17 @@ class DetectionConfig(_Model):
     low_score_threshold: Unit | None = Field(
         None, description="Weaker detections may still continue an existing track."
     )
-    rate_hz: float | None = Field(
-        DEFAULT_RATE_HZ,
-        gt=0,
-        le=120,
-        description="Run the detector at most this often; null = every frame.",
+    split_aspect: float | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="A box wider than this (width over height, in pixels) is two people side "
+        "by side and is split in two (0 = never).",
+    )
+    rate_hz: RateHz | Literal["profile"] | None = Field(
+        "profile",
+        description="Run the detector this many times a second on average; null = every frame; "
+        "'profile' (the default) = the rate the model's profile was chosen at.",
     )
     threads: int = Field(
         default_factory=default_threads,
@@ -144,6 +150,13 @@ class TrackingConfig(_Model):
     )
     stitch_distance: float | None = Field(
         None, gt=0, le=10, description="How close, in the person's heights, a reappearance must be."
+    )
+    max_weak_s: float | None = Field(
+        None,
+        ge=0,
+        le=60,
+        description="Weak detections alone keep a track going at most this long after its last "
+        "confident one (0 = no limit).",
     )
 
 
@@ -444,10 +457,17 @@ class NodeConfig(_Model):
         return self.name or self.node_id
 
     # --- model profile: thresholds and tracker settings the YAML leaves out
+    def detection_rate(self) -> float | None:
+        """Detections per second (None: on every frame): the YAML's, else the profile's."""
+        rate = self.detection.rate_hz
+        return self.tuning().rate_hz if rate == "profile" else rate
+
     def tuning(self) -> ModelProfile:
         """The detector's profile with every value the YAML sets replacing the profile's."""
         given = {
-            **self.detection.model_dump(include={"score_threshold", "low_score_threshold"}),
+            **self.detection.model_dump(
+                include={"score_threshold", "low_score_threshold", "split_aspect"}
+            ),
             **self.tracking.model_dump(),
             "line_margin": self.analytics.line_margin,
         }

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .analytics import VisitSummary
+from .analytics import VisitSummary, is_visitor
 from .audience import AudienceUpdate
 from .capture import FileReplay
 from .config import LineConfig, NodeConfig, load_config, parse_config
@@ -71,7 +71,7 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
     pipeline = Pipeline(config)
     counts: list[dict[str, int]] = []
     crossings: list[dict[str, Any]] = []
-    visits = VisitRows()
+    visits = VisitRows({line.id for line in config.lines if line.entrance})
     impressions: list[dict[str, Any]] = []
     shelf_events: list[dict[str, Any]] = []
     stock: list[dict[str, Any]] = []
@@ -108,6 +108,9 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
     totals = {
         "in": sum(1 for c in crossings if c["direction"] == "in"),
         "out": sum(1 for c in crossings if c["direction"] == "out"),
+        "visits": len(visits.rows),
+        # What the node's "visitors today" would count for this video (analytics.is_visitor).
+        "visitors": sum(1 for row in visits.rows if row["visitor"]),
     }
     return {
         "frames": len(counts),
@@ -123,9 +126,11 @@ def run_eval(video: str | Path, config: NodeConfig) -> dict[str, Any]:
 
 
 class VisitRows:
-    """The eval's `visits` rows: each finished visit with its first and last frame."""
+    """The eval's `visits` rows: each finished visit with its first and last frame, and whether
+    the node counts it as a visitor (`entrances`: the ids of the entrance lines)."""
 
-    def __init__(self) -> None:
+    def __init__(self, entrances: set[str] | None = None) -> None:
+        self.entrances = entrances or set()
         self.frames: dict[int, list[int]] = {}
         self.trace: dict[int, list[list[float]]] = {}
         self.rows: list[dict[str, Any]] = []
@@ -153,6 +158,7 @@ class VisitRows:
                     "persona": visit.persona,
                     "group_size": visit.group_size,
                     "staff": visit.staff,
+                    "visitor": is_visitor(visit, self.entrances),
                     "group_tracks": list(visit.group_tracks),
                     "trace": self.trace.get(visit.track_id, []),
                     "features": _features(visit),

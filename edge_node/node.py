@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import messages
-from .analytics import VisitSummary
+from .analytics import VisitSummary, is_visitor
 from .audience import Impression
 from .capture import CameraStatus, LiveCapture, is_file_source
 from .config import ID_PATTERN, ConfigError, NodeConfig, load_config
@@ -270,7 +270,8 @@ class Node:
         if visit.staff:
             self.counters.staff_visits += 1
         else:
-            self.counters.add_visit(dwell, visitor=self._is_visitor(visit))
+            entrances = {line.id for line in self.config.lines if line.entrance}
+            self.counters.add_visit(dwell, visitor=is_visitor(visit, entrances))
             if visit.persona is not None:
                 self.counters.add_persona(
                     visit.persona, new_unit=visit.new_unit, group_size=visit.group_size
@@ -312,14 +313,6 @@ class Node:
                     attention_s=impression.attention_s if self.config.features.attention else None,
                 ),
             )
-
-    def _is_visitor(self, visit: VisitSummary) -> bool:
-        """Visitors today: people who came in through an entrance line, or — on a node without
-        one — everyone seen for at least analytics.min_visit_s (shorter tracks are no visit)."""
-        entrances = {line.id for line in self.config.lines if line.entrance}
-        if not entrances:
-            return True
-        return any(c.line_id in entrances and c.direction == "in" for c in visit.crossings)
 
     def _record_shelf(self, event: ShelfEvent) -> None:
         self.counters.add_shelf_move(event.shelf, event.change, event.count)

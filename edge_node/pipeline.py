@@ -76,8 +76,9 @@ class Pipeline:
         self.analytics = build_analytics(config)
         self.audience = build_audience(config)
         self.shelves = Shelves(config.shelves)
-        self._min_interval = 1.0 / config.detection.rate_hz if config.detection.rate_hz else 0.0
-        self._last_detect: float | None = None
+        rate = config.detection_rate()
+        self._min_interval = 1.0 / rate if rate else 0.0
+        self._next_detect: float | None = None
         self._tracks: tuple[Track, ...] = ()
 
     @property
@@ -97,9 +98,17 @@ class Pipeline:
             self.audience.showing[display_id] = showing.get(display_id)
 
     def _rate_allows(self, timestamp: float) -> bool:
-        if not self._min_interval or self._last_detect is None:
+        if not self._min_interval or self._next_detect is None:
             return True
-        return timestamp - self._last_detect >= self._min_interval - 1e-9
+        return timestamp >= self._next_detect - 1e-9
+
+    def _schedule_next(self, timestamp: float) -> None:
+        """The detector's next look is due one interval after this one was due, so that the
+        rate holds on average when it does not divide the camera's frame rate (7 Hz on a 10 fps
+        camera looks at 7 frames in 10, not every second frame); after a pause (the motion gate,
+        a slow frame) the schedule starts again from now."""
+        due = (timestamp if self._next_detect is None else self._next_detect) + self._min_interval
+        self._next_detect = due if due > timestamp else timestamp + self._min_interval
 
     def process(self, frame: Frame) -> FrameResult:
         times = StageTimes()
@@ -115,10 +124,12 @@ class Pipeline:
             detections: list[Detection] = self.detector.detect(frame.image)
             times.detect = time.perf_counter() - start
             invoke_s = self.detector.last_invoke_s
-            self._last_detect = frame.timestamp
+            self._schedule_next(frame.timestamp)
 
             start = time.perf_counter()
-            output = self.tracker.update(detections, frame.timestamp)
+            rows, columns = frame.image.shape[:2]
+            aspect = columns / rows if rows else 4 / 3
+            output = self.tracker.update(detections, frame.timestamp, aspect)
             self._tracks = tuple(output.tracks)
             ended = list(output.ended)
             times.track = time.perf_counter() - start

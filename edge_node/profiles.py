@@ -37,6 +37,10 @@ class ModelProfile:
     stitch_gap_s: float  # tracking.stitch_gap_s
     stitch_distance: float  # tracking.stitch_distance
     line_margin: float  # analytics.line_margin
+    max_weak_s: float = 0.0  # tracking.max_weak_s (0: no limit)
+    split_aspect: float = 0.0  # detection.split_aspect (0: never split)
+    # detection.rate_hz: detections per second the profile was chosen at, the node's default
+    rate_hz: float = 5.0
 
     def override(self, values: dict[str, Any]) -> ModelProfile:
         """This profile with every value that is not None in `values` replacing its own."""
@@ -59,15 +63,18 @@ GENERIC = ModelProfile(
 
 # What calibration changed from the generic settings, per bundled detector.
 PROFILES: dict[str, ModelProfile] = {
-    # tools/calibrate.py --model bundled --rate-hz 5, best on frames 0-399 (docs/accuracy.md)
+    # tools/calibrate.py --model bundled --rate-hz 5,6,7: best on frames 0-399 at 7 Hz, the
+    # default rate (docs/accuracy.md). Wide boxes are not split: a person seen from close by, head
+    # and shoulders, is as wide as two walking side by side far off.
     "nanodet_g_person_int8": replace(
         GENERIC,
         score_threshold=0.5,
         min_hits=2,
-        max_lost_s=1.0,
+        max_lost_s=2.0,
         report_lost_s=0.3,
-        stitch_gap_s=1.0,  # 1.5 was chosen; a stitch cannot reach past max_lost_s
         line_margin=0.01,
+        max_weak_s=2.0,
+        rate_hz=7.0,  # the most a Raspberry Pi 4 manages with it (docs/benchmarks.md)
     ),
     # tools/calibrate.py --model ssdlite --rate-hz 5: stitching did not help this detector
     "ssdlite_mobilenet_v2_person": replace(

@@ -1,7 +1,8 @@
 """`storefront-edge score`: compare an `eval` result with hand-made labels.
 
-Labels (see tests/data/vtest_labels.json) give people per frame on sampled frames and every
-crossing of the evaluated line with its direction. Scores are given for the whole video and for
+Labels (see tests/data/vtest_labels.json) give people per frame on sampled frames, every
+crossing of the evaluated line with its direction and, optionally, how many people appear in the
+whole video (against the node's visitors). Scores are given for the whole video and for
 each named split, so a threshold tuned on the calibration part can be judged on the held-out part.
 """
 
@@ -82,14 +83,37 @@ def crossing_scores(
     return scores
 
 
+def visitor_scores(result: dict[str, Any], labels: dict[str, Any]) -> dict[str, Any] | None:
+    """The node's visits and visitors over the whole video against the people who appear in it
+    (labels' `people_in_clip`); None when either side lacks them."""
+    people = labels.get("people_in_clip")
+    totals = result.get("totals", {})
+    if not people or "visitors" not in totals:
+        return None
+    distinct = people["distinct_people"]
+    return {
+        "visits": totals["visits"],
+        "visitors": totals["visitors"],
+        "distinct_people": distinct,
+        "stays": people["stays"],
+        "stays_with_an_in_crossing": people["stays_with_an_in_crossing"],
+        # visitors / distinct people - 1: +0.1 is 10% more visitors than people
+        "visitors_vs_people": round(totals["visitors"] / distinct - 1, 3) if distinct else None,
+    }
+
+
 def score(result: dict[str, Any], labels: dict[str, Any]) -> dict[str, Any]:
     splits: dict[str, tuple[int, int] | None] = {"all": None}
     for name, (first, last) in labels.get("split", {}).items():
         splits[name] = (int(first), int(last))
-    return {
+    scores: dict[str, Any] = {
         name: {
             "count": count_error(result, labels, bounds),
             "crossings": crossing_scores(result, labels, bounds),
         }
         for name, bounds in splits.items()
     }
+    visitors = visitor_scores(result, labels)
+    if visitors is not None:
+        scores["all"]["visitors"] = visitors  # visits span the video, so only for all of it
+    return scores

@@ -7,10 +7,21 @@ matplotlib and PyAV (trackers, supervision) — too much for a Raspberry Pi node
 How it works: every track carries a constant-velocity Kalman filter on its box. Confident
 detections are matched to all tracks first (by box overlap with the prediction, optimally via the
 Hungarian method); weak detections may then continue tracks that are still unmatched — that is
-ByteTrack's idea, and it keeps people through partial occlusion. A new track needs `min_hits`
-matches in a row before it counts as a person, so a one-frame false positive never does. A person
-not seen for `max_lost_s` seconds ends. Time, not frame counts, drives everything, so the
-tracker behaves the same at any detection rate.
+ByteTrack's idea, and it keeps people through partial occlusion. Weak detections alone may keep
+a track going for at most `max_weak_s` seconds since its last confident one: a person walking
+past a bollard or a tripod that the detector weakly takes for a person would otherwise leave a
+track standing on it for good. A new track needs `min_hits` matches in a row before it counts as
+a person, so a one-frame false positive never does. A person not seen for `max_lost_s` seconds
+ends. Time, not frame counts, drives everything, so the tracker behaves the same at any
+detection rate.
+
+Two people walking side by side are often found as one box. With `split_aspect` set (it is off
+unless configured), a confident box wider than that (width over height, in pixels) — wider than
+one person walking ever is — is taken as two people side by side and split down the middle,
+unless it touches the top or bottom of the frame (a person cut off there looks wider than they
+are). Weak boxes are left whole: wide ones are mostly clutter (a bollard, a rock) that only
+ever continues a track. Only for cameras that see everyone whole and from afar: from close by,
+one person's head and shoulders are as wide as two people far off.
 
 Occlusion: someone who walks behind a post or another person often comes back as a new track,
 because the prediction has drifted off them by then. When a new track is confirmed, it is
@@ -53,6 +64,8 @@ class TrackerConfig:
     stitch_min_cos: float = 0.5  # directions of both must agree this much when both move
     stitch_min_speed: float = 0.3  # heights per second below which a person counts as standing
     stitch_min_height_ratio: float = 0.6  # heights of both within this ratio (same distance)
+    max_weak_s: float = 0.0  # longest weak detections alone keep a track going (0: no limit)
+    split_aspect: float = 0.0  # a box wider than this (w/h in pixels) is two people (0: never)
 
     @classmethod
     def from_profile(cls, profile: ModelProfile) -> TrackerConfig:
@@ -66,6 +79,8 @@ class TrackerConfig:
             report_lost_s=min(profile.report_lost_s, profile.max_lost_s),
             stitch_gap_s=min(profile.stitch_gap_s, profile.max_lost_s),
             stitch_distance=profile.stitch_distance,
+            max_weak_s=profile.max_weak_s,
+            split_aspect=profile.split_aspect,
         )
 
 
@@ -88,6 +103,33 @@ def iou_matrix(a: FloatArray, b: FloatArray) -> FloatArray:
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+# A box whose top or bottom lies this close to the frame's edge is cut off there.
+_EDGE = 0.005
+
+
+def split_wide(
+    detections: Sequence[Detection], max_aspect: float, frame_aspect: float, min_score: float = 0.0
+) -> list[Detection]:
+    """Each box scoring at least `min_score` and wider than `max_aspect` (width over height in
+    pixels; `frame_aspect` is the frame's width over height) split into two side by side, with
+    the same score."""
+    if max_aspect <= 0:
+        return list(detections)
+    out: list[Detection] = []
+    for detection in detections:
+        x1, y1, x2, y2 = detection.box
+        height = y2 - y1
+        cut_off = y1 <= _EDGE or y2 >= 1 - _EDGE
+        narrow = height <= 0 or (x2 - x1) * frame_aspect / height <= max_aspect
+        if cut_off or narrow or detection.score < min_score:
+            out.append(detection)
+            continue
+        middle = (x1 + x2) / 2
+        out.append(Detection(box=(x1, y1, middle, y2), score=detection.score))
+        out.append(Detection(box=(middle, y1, x2, y2), score=detection.score))
+    return out
 
 
 def match(tracks: FloatArray, detections: FloatArray, min_iou: float) -> list[tuple[int, int]]:
@@ -148,6 +190,7 @@ class _Tracklet:
     last_time: float
     first_seen: float
     first_box: Box
+    last_strong: float  # when a confident detection last matched it
     hits: int = 1
     confirmed: bool = False
     matched_now: bool = field(default=True)
@@ -184,8 +227,12 @@ class Tracker:
         self._tracklets: list[_Tracklet] = []
         self._ids = itertools.count(1)
 
-    def update(self, detections: Sequence[Detection], timestamp: float) -> TrackerOutput:
+    def update(
+        self, detections: Sequence[Detection], timestamp: float, frame_aspect: float = 4 / 3
+    ) -> TrackerOutput:
+        """`frame_aspect`: the frame's width over its height (boxes are normalized)."""
         cfg = self.config
+        detections = split_wide(detections, cfg.split_aspect, frame_aspect, cfg.high_threshold)
         for tracklet in self._tracklets:
             tracklet.kalman.predict(timestamp - tracklet.last_time)
             tracklet.last_time = timestamp
@@ -194,8 +241,15 @@ class Tracker:
         low = [d for d in detections if cfg.low_threshold <= d.score < cfg.high_threshold]
 
         unmatched_high = self._associate(self._tracklets, high, cfg.match_iou, timestamp)
-        # Second round: weak detections may continue confirmed tracks only.
-        waiting = [t for t in self._tracklets if not t.matched_now and t.confirmed]
+        # Second round: weak detections may continue confirmed tracks only, and only for
+        # max_weak_s after the track's last confident detection.
+        waiting = [
+            t
+            for t in self._tracklets
+            if not t.matched_now
+            and t.confirmed
+            and (not cfg.max_weak_s or timestamp - t.last_strong <= cfg.max_weak_s)
+        ]
         self._associate(waiting, low, cfg.low_match_iou, timestamp)
         self._stitch_new_tracks()
 
@@ -239,6 +293,8 @@ class Tracker:
             tracklet.box = detection.box
             tracklet.score = detection.score
             tracklet.last_seen = timestamp
+            if detection.score >= self.config.high_threshold:
+                tracklet.last_strong = timestamp
             tracklet.hits += 1
             tracklet.matched_now = True
             if not tracklet.confirmed and tracklet.hits >= self.config.min_hits:
@@ -256,6 +312,7 @@ class Tracker:
             last_time=timestamp,
             first_seen=timestamp,
             first_box=detection.box,
+            last_strong=timestamp,
         )
         tracklet.confirmed = self.config.min_hits <= 1
         return tracklet

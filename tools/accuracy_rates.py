@@ -3,7 +3,7 @@
 each run on both splits: how low can `detection.rate_hz` go before the counts go wrong?
 
     .venv/bin/python tools/accuracy_rates.py --video .assets/vtest.avi \\
-        --labels tests/data/vtest_labels.json --models bundled,ssdlite --rates 10,5,4,3,2
+        --labels tests/data/vtest_labels.json --models bundled,ssdlite --rates 10,7,6,5,4,3,2
 
 One JSON line per model and rate (`make accuracy-rates` writes them to .run/bench/).
 """
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--labels", required=True, type=Path)
     parser.add_argument("--line", default="0.42,0,0.42,1")
     parser.add_argument("--models", default="bundled,ssdlite")
-    parser.add_argument("--rates", default="10,5,4,3,2", help="detections per second")
+    parser.add_argument("--rates", default="10,7,6,5,4,3,2", help="detections per second")
     args = parser.parse_args()
     labels = json.loads(args.labels.read_text())
     for model in args.models.split(","):

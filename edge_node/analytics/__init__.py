@@ -11,7 +11,7 @@ from ..shelves import ShelfEvent
 from ..types import Track
 from .lines import CountingLine, Crossing, LineCounter
 from .persona_stage import PersonaMix, PersonaStage
-from .visits import VisitBook, VisitSummary
+from .visits import VisitBook, VisitSummary, is_visitor
 from .zones import Zone, ZoneEvent, ZoneOccupancy
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "VisitSummary",
     "Zone",
     "ZoneEvent",
+    "is_visitor",
 ]
 
 

@@ -46,6 +46,17 @@ class _Visit:
     cart: dict[str, list[str]] = field(default_factory=dict)
 
 
+def is_visitor(visit: VisitSummary, entrances: Collection[str]) -> bool:
+    """Counted in "visitors today": a shopper (not staff) who came in through one of the
+    `entrances` (counting line ids), or — where no line is an entrance — every visit reported
+    (seen at least `analytics.min_visit_s`; shorter tracks are no visit)."""
+    if visit.staff:
+        return False
+    if not entrances:
+        return True
+    return any(c.line_id in entrances and c.direction == "in" for c in visit.crossings)
+
+
 # How long a finished visit may wait for a shelf it touched to be seen again, so that what the
 # person took still goes into their cart.
 MAX_HOLD_S = 30.0

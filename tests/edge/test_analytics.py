@@ -8,7 +8,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_node.analytics import Analytics
+from edge_node.analytics import Analytics, Crossing, VisitSummary, is_visitor
 from edge_node.analytics.geometry import inside, segments_cross, side_value
 from edge_node.analytics.lines import CountingLine, LineCounter
 from edge_node.analytics.visits import VisitBook
@@ -196,3 +196,20 @@ def test_short_visits_are_not_reported() -> None:
     book.update([at(0.4, 0.4)], [], [], [], 0.0)
     book.update([at(0.4, 0.4)], [], [], [], 1.0)
     assert book.update([], [1], [], [], 1.5) == []
+
+
+def test_who_counts_as_a_visitor() -> None:
+    def visit(*crossings: tuple[str, str], staff: bool = False) -> VisitSummary:
+        lines = tuple(Crossing(line, 1, direction, 0.0, 0) for line, direction in crossings)  # type: ignore[arg-type]
+        return VisitSummary(1, 0.0, 5.0, {}, (), lines, staff=staff)
+
+    # A camera inside the shop (no entrance line): every reported visit of a shopper.
+    assert is_visitor(visit(), set())
+    assert not is_visitor(visit(staff=True), set())
+    # With an entrance: only who came in through it, never staff.
+    assert is_visitor(visit(("door", "in")), {"door"})
+    assert is_visitor(visit(("door", "out"), ("door", "in")), {"door"})
+    assert not is_visitor(visit(("door", "out")), {"door"})
+    assert not is_visitor(visit(("aisle", "in")), {"door"})
+    assert not is_visitor(visit(), {"door"})
+    assert not is_visitor(visit(("door", "in"), staff=True), {"door"})

@@ -32,7 +32,8 @@ def test_defaults_fill_everything_but_id_and_camera() -> None:
     config = parse_config(_minimal())
     assert config.timezone == "UTC"
     assert config.detection.threads == min(4, os.cpu_count() or 1)
-    assert config.detection.rate_hz == 5.0
+    assert config.detection.rate_hz == "profile"
+    assert config.detection_rate() == 7.0  # NanoDet-g's profile: what a Raspberry Pi 4 manages
     assert config.motion.enabled is False
     assert config.display_name == "cam1"
 
@@ -160,6 +161,44 @@ def test_yaml_values_override_the_profile_one_by_one() -> None:
     assert tuning.line_margin == 0.05
     assert tuning.low_score_threshold == profile.low_score_threshold
     assert tuning.max_lost_s == profile.max_lost_s
+
+
+def test_the_weak_allowance_and_the_split_width_come_from_the_profile_or_the_yaml() -> None:
+    from edge_node.profiles import PROFILES
+
+    profile = PROFILES["nanodet_g_person_int8"]
+    tuning = parse_config(_minimal()).tuning()
+    assert (tuning.max_weak_s, tuning.split_aspect) == (profile.max_weak_s, profile.split_aspect)
+    assert (profile.max_weak_s, profile.split_aspect) == (2.0, 0.0)  # splitting is opt-in
+    mine = parse_config(
+        _minimal(detection={"split_aspect": 0.7}, tracking={"max_weak_s": 0})
+    ).tuning()
+    assert (mine.max_weak_s, mine.split_aspect) == (0.0, 0.7)  # 0: no limit
+    with pytest.raises(ConfigError, match="max_weak_s"):
+        parse_config(_minimal(tracking={"max_weak_s": -1}))
+    with pytest.raises(ConfigError, match="split_aspect"):
+        parse_config(_minimal(detection={"split_aspect": 11}))
+
+
+def test_the_detection_rate_follows_the_model_unless_the_yaml_sets_it() -> None:
+    from edge_node.evaluate import eval_config
+
+    def rate(**detection: object) -> float | None:
+        return parse_config(_minimal(detection=detection)).detection_rate()
+
+    assert rate() == rate(rate_hz="profile") == 7.0
+    assert rate(model="ssdlite") == rate(model="ssdlite-int8") == 5.0  # chosen at 5 Hz
+    assert rate(model="/models/coco.tflite") == 5.0  # the generic profile
+    assert rate(rate_hz=3) == 3.0
+    assert rate(model="ssdlite", rate_hz=7) == 7.0
+    assert rate(rate_hz=None) is None  # null: every frame
+    # eval's --model picks up the new model's rate unless --rate-hz gives one.
+    assert eval_config("clip.avi", None, None, model="ssdlite").detection_rate() == 5.0
+    assert eval_config("clip.avi", None, None, model="ssdlite", rate_hz=4).detection_rate() == 4
+    assert eval_config("clip.avi", None, None, rate_hz=0).detection_rate() is None
+    for bad in (0, 121, "fast"):
+        with pytest.raises(ConfigError, match="rate_hz"):
+            rate(rate_hz=bad)
 
 
 def test_a_low_threshold_above_the_profiles_score_threshold_is_named() -> None:

@@ -60,18 +60,22 @@ def test_eval_output_has_the_specified_shape(vtest_eval: dict) -> None:
     for visit in vtest_eval["visits"]:
         if visit["track"] not in came_in:
             assert visit["persona"] in ("passer_by", "staff_like")
+        # ... and a visitor is who came in through it (the node's "visitors today").
+        assert visit["visitor"] is (visit["track"] in came_in and not visit["staff"])
+    assert totals["visits"] == len(vtest_eval["visits"])
+    assert totals["visitors"] == sum(visit["visitor"] for visit in vtest_eval["visits"])
 
 
 def test_counts_agree_with_the_hand_made_labels(vtest_eval: dict) -> None:
-    """The default node (NanoDet-g, its profile, 5 detections a second) on the whole video.
+    """The default node (NanoDet-g, its profile, 7 detections a second) on the whole video.
     Bounds a little below what docs/accuracy.md reports, so a worse tracker or detector fails
     here; the figures themselves come from `make accuracy`."""
     labels = json.loads(LABELS.read_text())
     scores = score(vtest_eval, labels)
     bounds = {  # split: (count MAE at most, crossing count accuracy at least per direction)
-        "calibration": (0.5, 1.0),
-        "held_out": (0.6, 0.9),
-        "all": (0.55, 0.94),
+        "calibration": (0.45, 1.0),
+        "held_out": (0.55, 0.9),
+        "all": (0.5, 0.94),
     }
     for split, (mae, accuracy) in bounds.items():
         result = scores[split]
@@ -80,6 +84,12 @@ def test_counts_agree_with_the_hand_made_labels(vtest_eval: dict) -> None:
             crossings = result["crossings"][direction]
             assert crossings["count_accuracy"] >= accuracy, (split, direction, crossings)
             assert crossings["precision"] >= 0.95, (split, direction, crossings)
+    # Visitors (the line is the entrance): the node cannot know a person who comes back, so
+    # it is held to the 14 stays that came in through the line, not to the 12 people.
+    visitors = scores["all"]["visitors"]
+    assert visitors["stays_with_an_in_crossing"] == 14
+    assert abs(visitors["visitors"] - 14) <= 2, visitors
+    assert visitors["visits"] <= visitors["stays"] + 6, visitors  # few fragments
 
 
 def test_eval_with_a_config_file_and_line_override(short_clip: Path, tmp_path: Path) -> None:

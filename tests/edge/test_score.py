@@ -150,3 +150,23 @@ def test_one_visit_goes_to_one_person_best_match_first() -> None:
     merged = _visit(7, "browser", [[0, 0.11, 0.53], [10, 0.21, 0.50]], [])
     matched = match_visits({"visits": [merged]}, PERSONA_LABELS)
     assert list(matched) == ["a"]
+
+
+def test_visitors_are_set_against_the_people_in_the_clip() -> None:
+    labels = {
+        **LABELS,
+        "people_in_clip": {"distinct_people": 4, "stays": 6, "stays_with_an_in_crossing": 3},
+    }
+    result = {**_result({0: 2}, []), "totals": {"in": 0, "out": 0, "visits": 7, "visitors": 5}}
+    scores = score(result, labels)
+    assert scores["all"]["visitors"] == {
+        "visits": 7,
+        "visitors": 5,
+        "distinct_people": 4,
+        "stays": 6,
+        "stays_with_an_in_crossing": 3,
+        "visitors_vs_people": 0.25,
+    }
+    assert "visitors" not in scores["held_out"], "visits span the video, not a split"
+    assert "visitors" not in score(result, LABELS)["all"], "no people_in_clip: nothing to say"
+    assert "visitors" not in score(_result({0: 2}, []), labels)["all"], "an older eval result"

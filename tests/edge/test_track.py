@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from edge_node.track import Tracker, TrackerConfig, iou_matrix
+from edge_node.track import Tracker, TrackerConfig, iou_matrix, split_wide
 from edge_node.types import Box, Detection
 
 FPS = 10
@@ -203,3 +204,125 @@ def test_tracker_settings_from_a_profile_cap_the_gaps_at_max_lost() -> None:
     # A lost track is gone after max_lost_s: no stitch or report can reach further back.
     assert config.stitch_gap_s == min(profile.stitch_gap_s, profile.max_lost_s)
     assert config.report_lost_s <= config.max_lost_s
+    assert (config.max_weak_s, config.split_aspect) == (profile.max_weak_s, profile.split_aspect)
+
+
+# --- weak detections alone keep a track going for at most max_weak_s
+
+
+def past_a_bollard(weak_frames: int) -> list[list[Detection]]:
+    """A person walks right for 1 s up to a bollard and leaves the view behind it; the detector
+    keeps weakly taking the bollard for a person for `weak_frames` frames."""
+    frames = [[person(0.2 + 0.01 * i)] for i in range(10)]
+    return frames + [[person(0.29, score=0.25)] for _ in range(weak_frames)]
+
+
+def test_weak_detections_alone_end_a_track_after_max_weak_s() -> None:
+    limited = run(past_a_bollard(40), TrackerConfig(max_weak_s=1.0, report_lost_s=0.25))
+    unlimited = run(past_a_bollard(40), TrackerConfig(max_weak_s=0.0, report_lost_s=0.25))
+    assert all(ids == [1] for ids in unlimited[2:]), "without the limit the bollard is a person"
+    # The last confident look was at 0.9 s: weak ones continue the track up to 1.9 s, and it
+    # is reported for report_lost_s more, then never again.
+    assert all(ids == [1] for ids in limited[2:20])
+    assert all(ids == [] for ids in limited[22:])
+
+
+def test_a_confident_detection_restarts_the_weak_allowance() -> None:
+    # Partly hidden: weak for 0.8 s, seen clearly once, weak for 0.8 s again, then clear.
+    scores = [0.9] * 5 + [0.25] * 8 + [0.9] + [0.25] * 8 + [0.9] * 5
+    frames = [[person(0.1 + 0.01 * i, score=s)] for i, s in enumerate(scores)]
+    ids = run(frames, TrackerConfig(max_weak_s=1.0, report_lost_s=0.3))
+    assert all(frame == [1] for frame in ids[2:]), ids
+
+
+def test_weak_detections_just_within_max_weak_s_still_continue() -> None:
+    scores = [0.9] * 5 + [0.25] * 10 + [0.9] * 3  # last confident at 0.4 s, weak to 1.4 s
+    frames = [[person(0.1 + 0.01 * i, score=s)] for i, s in enumerate(scores)]
+    assert all(f == [1] for f in run(frames, TrackerConfig(max_weak_s=1.0))[2:])
+    # With a shorter allowance the weak run outlasts it: the track coasts, then ends, and the
+    # confident detections afterwards start a new person.
+    ids = run(frames, TrackerConfig(max_weak_s=0.5, max_lost_s=0.3, report_lost_s=0.1))
+    assert {i for f in ids for i in f} == {1, 2}
+
+
+# --- a box wider than one person is two people side by side
+
+WIDE = TrackerConfig(split_aspect=0.7)
+
+
+def test_split_wide_halves_a_box_wider_than_split_aspect() -> None:
+    # 4:3 frame: 0.12 wide and 0.2 tall is 0.8 in pixels (w/h) — two people.
+    pair = Detection(box=(0.40, 0.50, 0.52, 0.70), score=0.8)
+    left, right = split_wide([pair], 0.7, 4 / 3)
+    assert left.box == pytest.approx((0.40, 0.50, 0.46, 0.70))
+    assert right.box == pytest.approx((0.46, 0.50, 0.52, 0.70))
+    assert left.score == right.score == 0.8
+    one = Detection(box=(0.40, 0.50, 0.49, 0.70), score=0.8)  # 0.6: a person striding
+    assert split_wide([one], 0.7, 4 / 3) == [one]
+    assert split_wide([pair], 0.0, 4 / 3) == [pair], "0 never splits"
+    # The same normalized box on a square frame is only 0.6 wide in pixels.
+    assert split_wide([pair], 0.7, 1.0) == [pair]
+
+
+def test_split_wide_leaves_people_cut_off_at_the_top_or_bottom() -> None:
+    at_bottom = Detection(box=(0.40, 0.85, 0.52, 1.0), score=0.8)  # feet out of the frame
+    at_top = Detection(box=(0.40, 0.0, 0.52, 0.15), score=0.8)
+    assert split_wide([at_bottom, at_top], 0.7, 4 / 3) == [at_bottom, at_top]
+
+
+def test_split_wide_leaves_weak_boxes_whole() -> None:
+    # Weak wide boxes are mostly clutter (a bollard, a rock); only confident ones are split.
+    weak = Detection(box=(0.40, 0.50, 0.52, 0.70), score=0.3)
+    confident = Detection(box=(0.40, 0.50, 0.52, 0.70), score=0.5)
+    assert split_wide([weak], 0.7, 4 / 3, min_score=0.5) == [weak]
+    assert len(split_wide([confident], 0.7, 4 / 3, min_score=0.5)) == 2
+    # In the tracker the confident threshold is the one that starts tracks.
+    tracker = Tracker(TrackerConfig(split_aspect=0.7, high_threshold=0.6, min_hits=1))
+    assert len(tracker.update([confident], 0.0).tracks) == 0, "0.5 starts nothing at 0.6"
+    assert len(tracker.update([Detection(confident.box, 0.6)], 0.1).tracks) == 2
+
+
+def side_by_side(x: float, together: bool) -> list[Detection]:
+    """Two people 0.06 wide walking side by side: one merged box, or each their own."""
+    if together:
+        return [Detection(box=(x, 0.5, x + 0.12, 0.7), score=0.8)]
+    return [
+        Detection(box=(x, 0.5, x + 0.06, 0.7), score=0.8),
+        Detection(box=(x + 0.06, 0.5, x + 0.12, 0.7), score=0.8),
+    ]
+
+
+def test_two_people_found_as_one_box_are_two_tracks_and_cross_a_line_twice() -> None:
+    from edge_node.analytics.lines import CountingLine, LineCounter
+
+    def crossings(config: TrackerConfig) -> tuple[set[int], list[str]]:
+        tracker = Tracker(config)
+        counter = LineCounter([CountingLine("door", "Door", (0.42, 0.0), (0.42, 1.0))], 0.01)
+        ids: set[int] = set()
+        found: list[str] = []
+        for i in range(30):  # walking left, merged into one box the whole way
+            out = tracker.update(side_by_side(0.7 - 0.015 * i, together=True), i / FPS)
+            ids |= {t.track_id for t in out.tracks}
+            found += [c.direction for c in counter.update(out.tracks, out.ended, i / FPS, i)]
+        return ids, found
+
+    assert crossings(WIDE) == ({1, 2}, ["in", "in"])
+    assert crossings(TrackerConfig()) == ({1}, ["in"]), "unsplit the pair is one person"
+
+
+def test_a_pair_merging_into_one_box_and_parting_again_keeps_both_ids() -> None:
+    tracker = Tracker(WIDE)
+    seen: list[list[int]] = []
+    for i in range(30):
+        together = 10 <= i < 20
+        out = tracker.update(side_by_side(0.2 + 0.01 * i, together), i / FPS)
+        seen.append(sorted(t.track_id for t in out.tracks))
+    assert all(ids == [1, 2] for ids in seen[2:]), seen
+
+
+def test_one_person_is_never_split() -> None:
+    # A person striding with arms out: 0.6 wide in pixels at most, below split_aspect.
+    frames = [
+        [Detection(box=(0.1 + 0.01 * i, 0.5, 0.19 + 0.01 * i, 0.7), score=0.8)] for i in range(20)
+    ]
+    assert {i for f in run(frames, WIDE) for i in f} == {1}
