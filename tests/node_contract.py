@@ -44,3 +44,18 @@ EXAMPLES: dict[str, Any] = {
 def example(kind: str) -> dict[str, Any]:
     """A copy of the contract's example of `kind`, free to change."""
     return dict(copy.deepcopy(EXAMPLES[kind]))
+
+
+def impression(seq: int, *, looked: bool, stream: str = "0ff18a0ff18a0ff1") -> dict[str, Any]:
+    """A display impression of one second at the `window_display` display (track = seq)."""
+    return {
+        "schema": 1,
+        "stream": stream,
+        "seq": seq,
+        "ts": 1795380001.0 + seq,
+        "type": "impression",
+        "display": "window_display",
+        "track": seq,
+        "duration_s": 1.0,
+        "looked": looked,
+    }

@@ -20,7 +20,7 @@ from storefront_dev.mqtt_probe import Probe
 from storefront_dev.servers import Mosquitto
 from tests.integration.conftest import ROOT, NodePublisher, add_store_entry, wait_for
 from tests.integration.test_entities import entity_id, publish_node
-from tests.node_contract import EXAMPLES
+from tests.node_contract import EXAMPLES, impression
 
 STATE = EXAMPLES["state"]
 OFFERS = [
@@ -94,8 +94,8 @@ async def test_a_display_device_shows_an_offer_and_the_owner_can_pin_one(
             ),
         )
 
-        node.publish("event/impression", _impression(7001, looked=True))
-        node.publish("event/impression", _impression(7002, looked=False))
+        node.publish("event/impression", impression(7001, looked=True))
+        node.publish("event/impression", impression(7002, looked=False))
         sensor = entity_id(hass, entry, f"{KEY}_recommended")
         await wait_for(
             hass,
@@ -118,7 +118,7 @@ async def test_a_display_device_shows_an_offer_and_the_owner_can_pin_one(
         await wait_for(hass, lambda: _state(hass, select).state == "Winter sale")
         assert _state(hass, switch).state == "off"
         # Still on screen for the policy too: the next impression is credited to it.
-        node.publish("event/impression", _impression(7003, looked=True))
+        node.publish("event/impression", impression(7003, looked=True))
         await wait_for(
             hass,
             lambda: _state(hass, sensor).attributes["figures"]["winter_sale"]["impressions"] == 3,
@@ -142,20 +142,6 @@ def _has(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> bool:
         er.async_get(hass).async_get_entity_id("select", DOMAIN, f"{entry.entry_id}_{key}_offer")
         is not None
     )
-
-
-def _impression(seq: int, *, looked: bool) -> dict[str, Any]:
-    return {
-        "schema": 1,
-        "stream": "0ff18a0ff18a0ff1",
-        "seq": seq,
-        "ts": 1795380001.0 + seq,
-        "type": "impression",
-        "display": "window_display",
-        "track": seq,
-        "duration_s": 1.0,
-        "looked": looked,
-    }
 
 
 async def test_an_offer_for_an_empty_shelf_is_never_put_on_screen(

@@ -23,6 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.storefront.const import CONF_EXPORT, DOMAIN, EXPORT_UNREACHABLE_MINUTES
 from custom_components.storefront.diagnostics import async_get_config_entry_diagnostics
+from custom_components.storefront.hub import StoreHub
 from storefront_dev.servers import Influxd, VictoriaMetrics
 from tests.integration.conftest import NodePublisher, publish_until, wait_for
 from tests.node_contract import EXAMPLES
@@ -130,26 +131,34 @@ async def test_options_test_the_connection_before_saving(
     assert store_entry.runtime_data.hub.export is None
 
 
+async def _exporting_store(
+    hass: HomeAssistant, entry: MockConfigEntry, node: NodePublisher, influxd: Influxd
+) -> tuple[StoreHub, list[int], float]:
+    """The store set up with the export to `influxd`, its node described and online, and its
+    first crossing (seq 1) heard: (the hub, the seqs heard so far and from now on, the time)."""
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_EXPORT: {"api": "v1", "url": influxd.url, "database": "storefront"}}
+    )
+    now = time.time()
+    node.publish("availability", "online", retain=True)
+    node.publish("description", DESCRIPTION, retain=True)
+    node.publish("state", {**STATE, "ts": now}, retain=True)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    hub = entry.runtime_data.hub
+    heard: list[int] = []
+    hub.async_add_event_listener(lambda _n, event: heard.append(event["seq"]))
+    await publish_until(hass, node, lambda: heard, ("event/crossing", crossing(1, now + 1)))
+    return hub, heard, now
+
+
 async def test_broker_to_influxd_nothing_lost_across_outages_and_restarts(
     hass: HomeAssistant,
     store_entry: MockConfigEntry,
     node: NodePublisher,
     own_influxd: Influxd,
 ) -> None:
-    hass.config_entries.async_update_entry(
-        store_entry,
-        options={CONF_EXPORT: {"api": "v1", "url": own_influxd.url, "database": "storefront"}},
-    )
-    now = time.time()
-    node.publish("availability", "online", retain=True)
-    node.publish("description", DESCRIPTION, retain=True)
-    node.publish("state", {**STATE, "ts": now}, retain=True)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
+    hub, heard, now = await _exporting_store(hass, store_entry, node, own_influxd)
     writer = hub.export.writer
-    heard: list[int] = []
-    hub.async_add_event_listener(lambda _n, event: heard.append(event["seq"]))
-    await publish_until(hass, node, lambda: heard, ("event/crossing", crossing(1, now + 1)))
     node.publish("health", {**HEALTH, "ts": now + 2})
     node.publish("event/visit", {**VISIT, "stream": STREAM, "seq": 2, "ts": now + 3})
     await wait_for(hass, lambda: 2 in heard and hub.nodes["entrance"].health is not None)
@@ -268,25 +277,8 @@ async def test_home_assistant_stopping_keeps_what_the_export_holds_in_memory(
     """Home Assistant stops without unloading entries: the points the writer still holds in
     memory (here: while it waits out its backoff, the database being away) go to disk then,
     and reach InfluxDB after the next start."""
-    hass.config_entries.async_update_entry(
-        store_entry,
-        options={CONF_EXPORT: {"api": "v1", "url": own_influxd.url, "database": "storefront"}},
-    )
-    now = time.time()
-    node.publish("availability", "online", retain=True)
-    node.publish("description", DESCRIPTION, retain=True)
-    node.publish("state", {**STATE, "ts": now}, retain=True)
-    assert await hass.config_entries.async_setup(store_entry.entry_id)
-    hub = store_entry.runtime_data.hub
+    hub, heard, now = await _exporting_store(hass, store_entry, node, own_influxd)
     writer = hub.export.writer
-    heard: list[int] = []
-    hub.async_add_event_listener(lambda _n, event: heard.append(event["seq"]))
-    for _ in range(40):  # subscriptions settle a moment after set-up
-        node.publish("event/crossing", crossing(1, now + 1))
-        await hass.async_block_till_done()
-        if heard:
-            break
-        await hass.async_add_executor_job(time.sleep, 0.1)
     await writer.flush()  # the first crossing is in the database
 
     # The database goes away; each failed write doubles the writer's pause, up to a minute

@@ -22,6 +22,7 @@ from custom_components.storefront.contract import CONTRACT
 from storefront_dev.servers import Mosquitto
 from tests import real_ha
 from tests.integration.conftest import NodePublisher
+from tests.node_contract import impression
 from tests.real_ha import HassProcess, wait, ws_answers
 
 EXAMPLES = {k: CONTRACT["definitions"][k]["examples"][0] for k in ("description", "state")}
@@ -33,7 +34,6 @@ OFFERS = [
     {"title": "Family bundle", "tags": ["group"], "personas": ["group"]},
 ]
 PINNED = ("winter_sale", "Winter sale")
-STREAM = "0ff18a0ff18a0ff1"
 
 
 @pytest.fixture
@@ -53,20 +53,6 @@ def node(socket_enabled: None, mosquitto: Mosquitto) -> Iterator[NodePublisher]:
     yield publisher
     publisher.clear_retained("availability", "description", "state", "health")
     publisher.close()
-
-
-def impression(seq: int, *, looked: bool) -> dict[str, Any]:
-    return {
-        "schema": 1,
-        "stream": STREAM,
-        "seq": seq,
-        "ts": 1795380001.0 + seq,
-        "type": "impression",
-        "display": "window_display",
-        "track": seq,
-        "duration_s": 1.0,
-        "looked": looked,
-    }
 
 
 def entity_ids(hass: HassProcess) -> dict[str, str]:
