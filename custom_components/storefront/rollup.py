@@ -55,12 +55,12 @@ class _Counter:
 
 
 @dataclass
-class _Slot:
-    """One zone's readings in one slot, by time: a reading written twice at one time is one
-    point in InfluxDB, so it counts once here too."""
+class _Slot[K, V]:
+    """One zone's values in one slot, by point: a point InfluxDB holds once (one time, and for
+    dwell one persona) counts once here too."""
 
     index: int
-    readings: dict[int, int] = field(default_factory=dict)  # ns -> people
+    values: dict[K, V] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,52 +72,6 @@ class RollupPoint:
     ns: int
     people_sum: int
     readings: int
-
-
-class OccupancyRollup:
-    """Collects the readings of each (node, zone) until their slot is over."""
-
-    def __init__(self) -> None:
-        self._open: dict[tuple[str, str], _Slot] = {}
-        self._counter = _Counter()
-
-    def add(self, node: str, zone: str, ns: int, people: int) -> Iterator[RollupPoint]:
-        """Count one reading; yields the slot it closes when it is the first of another slot."""
-        index = ns // SLOT_NS
-        key = (node, zone)
-        slot = self._open.get(key)
-        if slot is not None and slot.index != index:
-            yield self._close(key, slot)
-            slot = None
-        if slot is None:
-            slot = self._open[key] = _Slot(index)
-        slot.readings[ns] = people
-
-    def due(self, ns: int | None = None) -> Iterator[RollupPoint]:
-        """Closes every slot that ended at or before `ns` (all of them without it): a node that
-        went quiet or offline, or the writer stopping."""
-        for key, slot in list(self._open.items()):
-            if ns is None or (slot.index + 1) * SLOT_NS <= ns:
-                yield self._close(key, slot)
-
-    def _close(self, key: tuple[str, str], slot: _Slot) -> RollupPoint:
-        del self._open[key]
-        return RollupPoint(
-            node=key[0],
-            zone=key[1],
-            ns=self._counter.stamp(min(slot.readings)),
-            people_sum=sum(slot.readings.values()),
-            readings=len(slot.readings),
-        )
-
-
-@dataclass
-class _DwellSlot:
-    """One zone's dwell times in one slot, by point: a dwell point InfluxDB holds once (one
-    time and persona) counts once here too."""
-
-    index: int
-    seconds: dict[tuple[int, str], float] = field(default_factory=dict)  # (ns, persona) -> s
 
 
 @dataclass
@@ -132,45 +86,78 @@ class DwellPoint:
     bins: dict[int, int]  # lower edge -> visits; bins without any are left out
 
 
-class DwellRollup:
-    """Collects the dwell times of each (node, zone) until their slot is over."""
+class _Rollup[K, V, P]:
+    """Collects the values of each (node, zone) until their slot is over; `_summary` turns a
+    closed slot into its point."""
 
     def __init__(self) -> None:
-        self._open: dict[tuple[str, str], _DwellSlot] = {}
+        self._open: dict[tuple[str, str], _Slot[K, V]] = {}
         self._counter = _Counter()
+
+    def _add(self, node: str, zone: str, ns: int, key: K, value: V) -> Iterator[P]:
+        """Count one value; yields the slot it closes when it is the first of another slot."""
+        index = ns // SLOT_NS
+        slot = self._open.get((node, zone))
+        if slot is not None and slot.index != index:
+            yield self._close((node, zone), slot)
+            slot = None
+        if slot is None:
+            slot = self._open[(node, zone)] = _Slot(index)
+        slot.values[key] = value
+
+    def due(self, ns: int | None = None) -> Iterator[P]:
+        """Closes every slot that ended at or before `ns` (all of them without it): a node that
+        went quiet or offline, a zone nobody visits any more, or the writer stopping."""
+        for key, slot in list(self._open.items()):
+            if ns is None or (slot.index + 1) * SLOT_NS <= ns:
+                yield self._close(key, slot)
+
+    def _close(self, key: tuple[str, str], slot: _Slot[K, V]) -> P:
+        del self._open[key]
+        return self._summary(key[0], key[1], slot)
+
+    def _summary(self, node: str, zone: str, slot: _Slot[K, V]) -> P:
+        raise NotImplementedError
+
+
+class OccupancyRollup(_Rollup[int, int, RollupPoint]):
+    """Collects the readings (time -> people) of each (node, zone) until their slot is over."""
+
+    def add(self, node: str, zone: str, ns: int, people: int) -> Iterator[RollupPoint]:
+        """Count one reading; yields the slot it closes when it is the first of another slot."""
+        return self._add(node, zone, ns, ns, people)
+
+    def _summary(self, node: str, zone: str, slot: _Slot[int, int]) -> RollupPoint:
+        return RollupPoint(
+            node=node,
+            zone=zone,
+            ns=self._counter.stamp(min(slot.values)),
+            people_sum=sum(slot.values.values()),
+            readings=len(slot.values),
+        )
+
+
+class DwellRollup(_Rollup[tuple[int, str], float, DwellPoint]):
+    """Collects the dwell times ((time, persona) -> seconds) of each (node, zone) until their
+    slot is over."""
 
     def add(
         self, node: str, zone: str, ns: int, persona: str, seconds: float
     ) -> Iterator[DwellPoint]:
         """Count one dwell time; yields the slot it closes when it is the first of another
         slot (a visit's time is when it ended: a late one opens its own slot again)."""
-        index = ns // SLOT_NS
-        key = (node, zone)
-        slot = self._open.get(key)
-        if slot is not None and slot.index != index:
-            yield self._close(key, slot)
-            slot = None
-        if slot is None:
-            slot = self._open[key] = _DwellSlot(index)
-        slot.seconds[(ns, persona)] = seconds
+        return self._add(node, zone, ns, (ns, persona), seconds)
 
-    def due(self, ns: int | None = None) -> Iterator[DwellPoint]:
-        """Closes every slot that ended at or before `ns` (all of them without it)."""
-        for key, slot in list(self._open.items()):
-            if ns is None or (slot.index + 1) * SLOT_NS <= ns:
-                yield self._close(key, slot)
-
-    def _close(self, key: tuple[str, str], slot: _DwellSlot) -> DwellPoint:
-        del self._open[key]
+    def _summary(self, node: str, zone: str, slot: _Slot[tuple[int, str], float]) -> DwellPoint:
         bins: dict[int, int] = {}
-        for seconds in slot.seconds.values():
+        for seconds in slot.values.values():
             edge = dwell_bin(seconds)
             bins[edge] = bins.get(edge, 0) + 1
         return DwellPoint(
-            node=key[0],
-            zone=key[1],
-            ns=self._counter.stamp(min(ns for ns, _persona in slot.seconds)),
-            visits=len(slot.seconds),
-            seconds_sum=float(sum(slot.seconds.values())),
+            node=node,
+            zone=zone,
+            ns=self._counter.stamp(min(ns for ns, _persona in slot.values)),
+            visits=len(slot.values),
+            seconds_sum=float(sum(slot.values.values())),
             bins=dict(sorted(bins.items())),
         )

@@ -155,14 +155,16 @@ def test_long_ranges_average_the_rollup_exactly_as_the_readings(
     assert _by_zone_and_time(zones.occupancy) == pytest.approx(expected, rel=1e-12)
 
 
-def test_the_rollup_answers_where_it_covers_and_the_readings_elsewhere(
-    influxd: Influxd, client: InfluxClient, store_data: dataset.Dataset
-) -> None:
-    """A database whose rollup begins late (history from before it), misses one zone, and
-    whose minute readings of the other zones are gone in between: the answers stay the
-    readings' means, so each part came from where it had to."""
-    last = store_data.today - timedelta(days=1)
-    window = queries.base.Window.days(last - timedelta(days=9), last, dataset.TZ)
+def _partly_rolled_up(
+    influxd: Influxd,
+    store_data: dataset.Dataset,
+    window: queries.base.Window,
+    raw: str,
+    rollup: str,
+) -> InfluxClient:
+    """A database of `store_data` whose `rollup` begins 3 days into `window` (history from
+    before it) and leaves out the node `floor`, and whose `raw` points of the other nodes are
+    gone from day 4 to the window's last day: a client of it."""
     rollup_from = (window.start + timedelta(days=3, minutes=7)).timestamp()
     gap = (
         (window.start + timedelta(days=4)).timestamp(),
@@ -172,16 +174,27 @@ def test_the_rollup_answers_where_it_covers_and_the_readings_elsewhere(
 
     def keep(text: str) -> bool:
         ts = int(text.rsplit(" ", 1)[1]) / 1e9
-        if text.startswith("occupancy_1h,"):
+        if text.startswith(f"{rollup},"):
             return ts >= rollup_from and unrolled not in text
-        if text.startswith("occupancy,") and unrolled not in text:
+        if text.startswith(f"{raw},") and unrolled not in text:
             return not gap[0] <= ts < gap[1]
         return True
 
-    database = "streamlit_partial_rollup"
+    database = f"streamlit_partial_{rollup}"
     dataset.create_database(influxd.url, database)
     dataset.write(influxd.url, database, [text for text in store_data.lines if keep(text)])
-    partial = InfluxClient(Settings(url=influxd.url, database=database, timezone=dataset.TZ))
+    return InfluxClient(Settings(url=influxd.url, database=database, timezone=dataset.TZ))
+
+
+def test_the_rollup_answers_where_it_covers_and_the_readings_elsewhere(
+    influxd: Influxd, client: InfluxClient, store_data: dataset.Dataset
+) -> None:
+    """A database whose rollup begins late (history from before it), misses one zone, and
+    whose minute readings of the other zones are gone in between: the answers stay the
+    readings' means, so each part came from where it had to."""
+    last = store_data.today - timedelta(days=1)
+    window = queries.base.Window.days(last - timedelta(days=9), last, dataset.TZ)
+    partial = _partly_rolled_up(influxd, store_data, window, "occupancy", "occupancy_1h")
     zones = queries.zones.load(partial, SCOPE, window)
     expected = _mean_readings(client, window, "1h")
     assert {key[2] for key in expected} == {"entrance", "floor"}
@@ -366,25 +379,7 @@ def test_dwell_rollup_answers_where_it_covers_and_the_points_elsewhere(
     monkeypatch.setattr(queries.zone_dwell, "PART_DAYS", 3)
     last = store_data.today - timedelta(days=1)
     window = queries.base.Window.days(last - timedelta(days=11), last, dataset.TZ)
-    rollup_from = (window.start + timedelta(days=3, minutes=7)).timestamp()
-    gap = (
-        (window.start + timedelta(days=4)).timestamp(),
-        (window.end - timedelta(days=1)).timestamp(),
-    )
-    unrolled = ",node=floor,"
-
-    def keep(text: str) -> bool:
-        ts = int(text.rsplit(" ", 1)[1]) / 1e9
-        if text.startswith("dwell_1h,"):
-            return ts >= rollup_from and unrolled not in text
-        if text.startswith("dwell,") and unrolled not in text:
-            return not gap[0] <= ts < gap[1]
-        return True
-
-    database = "streamlit_partial_dwell_rollup"
-    dataset.create_database(influxd.url, database)
-    dataset.write(influxd.url, database, [text for text in store_data.lines if keep(text)])
-    partial = InfluxClient(Settings(url=influxd.url, database=database, timezone=dataset.TZ))
+    partial = _partly_rolled_up(influxd, store_data, window, "dwell", "dwell_1h")
     zones = queries.zones.load(partial, SCOPE, window)
     recorded = store_data.dwell(window.start.date(), last)
     rolled = {key for key in recorded if key[1] != "floor"}
