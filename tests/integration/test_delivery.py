@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import Any
 
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, State
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.storefront.hub import EVENT_STOREFRONT
@@ -169,11 +169,14 @@ async def test_garbage_on_availability_is_unknown_not_offline(
     assert await hass.config_entries.async_setup(store_entry.entry_id)
     hub = store_entry.runtime_data.hub
     await wait_for(hass, lambda: "entrance" in hub.nodes and hub.rejects.total >= 1)
-    await wait_for(hass, lambda: hub.nodes["entrance"].online is None)
-    sensors = [
-        s
-        for s in hass.states.async_all("sensor")
-        if s.entity_id.startswith("sensor.entrance_camera")
-    ]
-    assert sensors
-    assert [s.entity_id for s in sensors if s.state == "unavailable"] == []
+
+    def node_sensors() -> list[State]:
+        return [
+            s
+            for s in hass.states.async_all("sensor")
+            if s.entity_id.startswith("sensor.entrance_camera")
+        ]
+
+    # The node's entities come with its description, which may be handled after the garbage.
+    await wait_for(hass, lambda: hub.nodes["entrance"].online is None and bool(node_sensors()))
+    assert [s.entity_id for s in node_sensors() if s.state == "unavailable"] == []
