@@ -273,7 +273,7 @@ class GroupConfig(_Model):
     max_heading_deg: float = Field(45.0, ge=0, le=180, description="Walking the same way.")
     max_speed_ratio: float = Field(2.0, ge=1, le=10, description="Walking at a similar speed.")
     min_together_s: float = Field(4.0, ge=0, le=3600, description="Together at least this long.")
-    min_fraction: Unit = Field(0.6, description="... and for this share of their shared time.")
+    min_fraction: Unit = Field(0.5, description="... and for this share of their shared time.")
 
 
 class PersonaConfig(_Model):

@@ -64,7 +64,8 @@ def main() -> None:
     people = [p for p in labels["persons"] if p["split"] == "calibration"]
     calibration = {**labels, "persons": people}
     model = parse_config({"node_id": "calibrate", "camera": {"source": "x"}}).detection.model
-    found, stamps = detect_all(args.video, model, last)
+    footage = detect_all(args.video, model, last)
+    found, stamps = footage.found, footage.stamps
     results = []
     for values in itertools.product(*GRID.values()):
         rules = dict(zip(GRID, values, strict=True))
@@ -78,7 +79,16 @@ def main() -> None:
                 "pair_precision": pairs["precision"],
             }
         )
-    results.sort(key=lambda r: (r["persona_accuracy"] or 0) + (r["pair_recall"] or 0), reverse=True)
+    # Best first; among equally good settings the strictest (a group or a lingerer needs the
+    # most evidence) comes first.
+    results.sort(
+        key=lambda r: (
+            (r["persona_accuracy"] or 0) + (r["pair_recall"] or 0),
+            r["pair_precision"] or 0,
+            *(r[k] for k in GRID),
+        ),
+        reverse=True,
+    )
     print(json.dumps(results, indent=1))
 
 

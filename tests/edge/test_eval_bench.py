@@ -12,6 +12,7 @@ from edge_node.cli import main
 from edge_node.score import score
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "vtest_labels.json"
+PERSONA_LABELS = LABELS.with_name("vtest_personas.json")
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +203,24 @@ def test_bench_with_attention_reports_the_face_readers_cost(
     assert (bench["attention"], bench["mood"], bench["displays"]) == (True, False, 1)
     assert bench["face_looks"] > 0  # people walk through the whole-frame display zone
     assert bench["audience_mean_ms"] > 0
+
+
+def test_personas_and_groups_agree_with_the_hand_made_labels(
+    vtest_video: Path, tmp_path: Path
+) -> None:
+    """The default node without a line (as `make accuracy-personas`), scored against the
+    persona labels: a guard a little below the figures in docs/accuracy.md, so that a change to
+    the tracker or the rules that loses the groups or the personas fails here."""
+    from edge_node.score_personas import score_personas
+
+    out = tmp_path / "eval.json"
+    assert main(["eval", "--video", str(vtest_video), "--output", str(out)]) == 0
+    labels = json.loads(PERSONA_LABELS.read_text())
+    scores = score_personas(json.loads(out.read_text()), labels)
+    calibration, held_out = scores["calibration"], scores["held_out"]
+    assert (calibration["matched"], held_out["matched"]) == (7, 6), scores
+    assert calibration["persona_accuracy"] >= 0.4, calibration  # 3 of 7
+    assert held_out["persona_accuracy"] >= 0.6, held_out  # 4 of 6
+    pairs = calibration["group_pairs"]
+    assert (pairs["recall"], pairs["precision"]) == (1.0, 1.0), pairs  # both couples, no other
+    assert scores["all"]["group_pairs"]["precision"] == 1.0, scores["all"]
