@@ -216,7 +216,7 @@ def cell_anchors(height: int, width: int) -> np.ndarray:
     return np.concatenate(rows).astype(np.float32)
 
 
-def add_postprocess(tf, graph_def, anchors: np.ndarray) -> None:
+def add_postprocess(tf, graph_def, anchors: np.ndarray, nms_iou: float = NMS_IOU) -> None:
     from tensorflow.core.framework import types_pb2
 
     const = graph_def.node.add()
@@ -232,12 +232,12 @@ def add_postprocess(tf, graph_def, anchors: np.ndarray) -> None:
         "detections_per_class": 100,
         "num_classes": 1,
     }
-    floats = {"nms_score_threshold": SCORE_FLOOR, "nms_iou_threshold": NMS_IOU}
+    floats = {"nms_score_threshold": SCORE_FLOOR, "nms_iou_threshold": nms_iou}
     floats.update(dict.fromkeys(("y_scale", "x_scale", "h_scale", "w_scale"), 1.0))
     set_postprocess_attrs(post, ints, floats)
 
 
-def detection_graph(tf, model_json: Path, height: int, width: int):
+def detection_graph(tf, model_json: Path, height: int, width: int, nms_iou: float = NMS_IOU):
     source = load_graph(tf, model_json)
     input_name = patch_graph(tf, source, height, width)
     output_names = sorted(n.name for n in source.node if n.op == "Identity")
@@ -260,7 +260,7 @@ def detection_graph(tf, model_json: Path, height: int, width: int):
         # Column 0 is the background class the post-process op skips.
         tf.identity(tf.concat([tf.zeros_like(person), person], -1), "raw_class_scores")
     graph_def = graph.as_graph_def()
-    add_postprocess(tf, graph_def, cell_anchors(height, width))
+    add_postprocess(tf, graph_def, cell_anchors(height, width), nms_iou)
     return tf.compat.v1.graph_util.extract_sub_graph(graph_def, [POSTPROCESS])
 
 
@@ -381,6 +381,9 @@ def main() -> int:
     parser.add_argument("--out-dir", type=Path, default=REPO / "edge_node" / "models")
     parser.add_argument("--size", default="384x512", help="input HEIGHTxWIDTH, multiples of 32")
     parser.add_argument("--name", default="nanodet_g_person_int8.tflite")
+    parser.add_argument(
+        "--nms-iou", type=float, default=NMS_IOU, help="overlap above which NMS drops a box"
+    )
     args = parser.parse_args()
     height, width = (int(v) for v in args.size.split("x"))
     if height % 32 or width % 32:
@@ -395,7 +398,8 @@ def main() -> int:
         p: sha256_file(args.package / p) for p in (MODEL_JSON, "models/nanodet.bin", "LICENSE")
     }
     graph_path = args.out_dir.parent / ".nanodet_graph.pb"
-    graph_path.write_bytes(detection_graph(tf, model_json, height, width).SerializeToString())
+    graph = detection_graph(tf, model_json, height, width, args.nms_iou)
+    graph_path.write_bytes(graph.SerializeToString())
     try:
         float_model = convert(tf, graph_path, (height, width), None)
         calibration = calibration_images(args.assets)
