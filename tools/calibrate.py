@@ -225,10 +225,16 @@ def main() -> None:
     )
     parser.add_argument("--phases", type=int, default=2, help="detection phases to average")
     parser.add_argument(
+        "--score-thresholds",
+        default=",".join(str(v) for v in GRID["score_threshold"]),
+        help="detection.score_threshold values to search, comma-separated (default: %(default)s)",
+    )
+    parser.add_argument(
         "--split", action="store_true", help="split boxes wider than the calibration's people"
     )
     parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args()
+    GRID["score_threshold"] = [float(v) for v in args.score_thresholds.split(",")]
     labels = json.loads(args.labels.read_text())
     first, last = labels["split"]["calibration"]
     calibration = {**labels, "split": {"calibration": [first, last]}}
