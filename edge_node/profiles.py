@@ -76,9 +76,11 @@ PROFILES: dict[str, ModelProfile] = {
         max_weak_s=2.0,
         rate_hz=7.0,  # the most a Raspberry Pi 4 manages with it (docs/benchmarks.md)
     ),
-    # tools/calibrate.py --model ssdlite --rate-hz 5: stitching did not help this detector
+    # tools/calibrate.py --model ssdlite --rate-hz 5,6,7 --score-thresholds 0.3,0.4,0.5,0.6:
+    # best on frames 0-399 at 7 Hz (its first profile, chosen at 5 Hz before stitching and
+    # before the rate held on average, had stitching off)
     "ssdlite_mobilenet_v2_person": replace(
-        GENERIC, score_threshold=0.3, min_hits=2, max_lost_s=2.0, stitch_gap_s=0.0, line_margin=0.01
+        GENERIC, score_threshold=0.3, max_lost_s=2.0, line_margin=0.01, rate_hz=7.0
     ),
     # tools/calibrate.py --model ssdlite-int8 --rate-hz 5
     "ssdlite_mobilenet_v2_person_int8": replace(
